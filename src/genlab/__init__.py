@@ -1,0 +1,37 @@
+"""genlab: train, evaluate and explore generative image models with one trainer and typed configs.
+
+    import genlab
+    result = genlab.fit("dcgan-digits", ["train.steps=500"])
+    images = genlab.sample(result.run_dir, n=16)          # (16, C, H, W) in [-1, 1]
+
+Heavy modules (torch, matplotlib) load on first use, so ``genlab --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_API = {
+    "fit": "genlab.api",
+    "resume": "genlab.api",
+    "sample": "genlab.api",
+    "load_run": "genlab.api",
+    "demo": "genlab.api",
+    "load_config": "genlab.config",
+    "Config": "genlab.config",
+    "Trainer": "genlab.train",
+    "RunDir": "genlab.train",
+    "load_dataset": "genlab.data",
+    "DataConfig": "genlab.data",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'genlab' has no attribute '{name}'")

@@ -1,0 +1,151 @@
+"""The ``genlab`` command line: a thin layer over :mod:`genlab.api`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from genlab.errors import GenlabError, TrainingInterrupted
+
+MAIN_EXAMPLES = """examples:
+  genlab demo                                   train a DCGAN on the bundled digits (about a minute on CPU)
+  genlab train dcgan-mnist --set train.steps=5000
+  genlab train --resume runs/dcgan-mnist-20261123-101500
+  genlab sample runs/dcgan-mnist-20261123-101500 --n 64 --out grid.png
+  genlab config dcgan-digits --set model.z_dim=64   print the resolved config
+"""
+
+TRAIN_EXAMPLES = """examples:
+  genlab train dcgan-digits                     a ready config by name (genlab config --list)
+  genlab train my.yaml --set train.steps=500 --set model.d_optim.lr=1e-4 --out runs/try1
+  genlab train --resume runs/try1               continue exactly where it stopped
+  genlab train --resume runs/try1 --set train.steps=4000   train longer
+
+Ctrl-C (or SIGTERM) saves a checkpoint and exits; --resume continues from it.
+"""
+
+SAMPLE_EXAMPLES = """examples:
+  genlab sample runs/try1 --n 64 --out grid.png --seed 3
+  genlab sample runs/try1/checkpoints/ckpt-00002000.pt --out early.png
+"""
+
+DEMO_EXAMPLES = """examples:
+  genlab demo
+  genlab demo --out runs/my-demo --set train.steps=500
+"""
+
+CONFIG_EXAMPLES = """examples:
+  genlab config --list
+  genlab config dcgan-mnist --set train.batch_size=128 > mine.yaml
+"""
+
+
+def _train(args: argparse.Namespace) -> None:
+    from genlab import api
+
+    if args.resume:
+        if args.config:
+            raise GenlabError("give either a CONFIG or --resume RUN_DIR, not both")
+        result = api.resume(args.resume, args.set)
+    elif args.config:
+        result = api.fit(args.config, args.set, out=args.out)
+    else:
+        raise GenlabError("give a CONFIG to train (e.g. dcgan-digits) or --resume RUN_DIR")
+    print(f"trained to step {result.step} in {result.elapsed:.0f} s; run folder: {result.run_dir}")
+
+
+def _sample(args: argparse.Namespace) -> None:
+    from genlab import api
+
+    api.sample(args.run, args.n, seed=args.seed, out=args.out, device=args.device)
+    print(f"wrote {args.n} samples to {args.out}")
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from genlab import api
+
+    demo = api.demo(args.out, args.set)
+    print(
+        f"demo trained {demo.result.step} steps in {demo.result.elapsed:.0f} s\n"
+        f"  samples: {demo.samples}\n  curves:  {demo.curves}\n  run:     {demo.run_dir}"
+    )
+
+
+def _config(args: argparse.Namespace) -> None:
+    from genlab.config import dump_config, load_config, presets
+
+    if args.list or not args.config:
+        print("\n".join(presets()))
+        return
+    print(dump_config(load_config(args.config, args.set)), end="")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from genlab import __version__
+
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="genlab",
+        description="Train, evaluate and explore generative image models.",
+        epilog=MAIN_EXAMPLES,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"genlab {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, handler: Callable, help: str, examples: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help, epilog=examples, formatter_class=formatter)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def overrides(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a config value, e.g. train.steps=500 (repeatable)",
+        )
+
+    train = command("train", _train, "train a model from a config, or resume a run", TRAIN_EXAMPLES)
+    train.add_argument("config", nargs="?", help="YAML file or ready config name (see `genlab config --list`)")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its latest checkpoint")
+    train.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME-TIMESTAMP)")
+    overrides(train)
+
+    sample = command("sample", _sample, "write a grid of samples from a trained run", SAMPLE_EXAMPLES)
+    sample.add_argument("run", metavar="RUN_DIR", help="run folder or checkpoint file")
+    sample.add_argument("--n", type=int, default=64, help="number of images (default 64)")
+    sample.add_argument("--out", default="samples.png", help="PNG file to write (default samples.png)")
+    sample.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    sample.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    demo = command("demo", _demo, "train a DCGAN on the bundled digits and show where the pictures are", DEMO_EXAMPLES)
+    demo.add_argument("--out", metavar="DIR", help="run folder (default: runs/demo-TIMESTAMP)")
+    overrides(demo)
+
+    config = command("config", _config, "list ready configs or print a resolved config", CONFIG_EXAMPLES)
+    config.add_argument("config", nargs="?", help="YAML file or ready config name")
+    config.add_argument("--list", action="store_true", help="list the ready configs")
+    overrides(config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        sys.exit(2)
+    try:
+        args.handler(args)
+    except TrainingInterrupted as stop:
+        print(stop, file=sys.stderr)
+        sys.exit(128 + stop.signum)
+    except GenlabError as error:
+        print(f"genlab: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("genlab: aborted", file=sys.stderr)
+        sys.exit(130)

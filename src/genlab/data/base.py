@@ -1,0 +1,165 @@
+"""The data contract: a config section, an in-memory image set, a loader registry and the one resize routine.
+
+Loaders return images as float tensors in [0, 1] with shape (N, C, H, W); :func:`load_dataset` then applies the
+steps every data set shares (channel conversion, fitting to the model size, the split limit) and maps the values
+to [-1, 1], the range a tanh generator produces (seed tip: "normalise inputs between -1 and 1").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import field_validator
+
+from genlab.errors import DataError
+from genlab.registry import Registry
+from genlab.schema import Range, Section
+
+DEFAULT_DATA_HOME = "~/.cache/genlab/data"
+
+
+class DataConfig(Section):
+    """Which images to train on and how to shape them."""
+
+    name: str = "digits"
+    """Data set: digits (bundled, no download), mnist (IDX files), folder (PNG/JPEG), npz."""
+    size: Annotated[int, Range(ge=4, le=1024)] = 32
+    """Side length the images are resized (or padded) to."""
+    channels: Literal[1, 3] | None = None
+    """Force grey (1) or RGB (3); by default the data set's own channel count."""
+    split: Literal["train", "test", "all"] = "train"
+    path: str | None = None
+    """mnist: folder with the IDX files; folder: the image folder; npz: the .npz file."""
+    fit: Literal["resize", "pad"] = "resize"
+    """resize: scale the shorter side to `size`, then centre-crop; pad: centre-pad or crop without scaling."""
+    download: bool = False
+    """mnist only: download the IDX files when they are missing (needs network)."""
+    limit: Annotated[int, Range(ge=1)] | None = None
+    """Use only the first `limit` images (quick experiments)."""
+
+    @field_validator("name")
+    @classmethod
+    def _known_name(cls, name: str) -> str:
+        if name not in DATASETS:
+            raise ValueError(DATASETS.unknown_message(name))
+        return name
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """Images in [-1, 1] with shape (N, C, H, W), optional integer labels, and the class names when known."""
+
+    images: torch.Tensor
+    labels: torch.Tensor | None
+    name: str
+    class_names: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.images.ndim != 4:
+            raise ValueError(f"images must have shape (N, C, H, W), got {tuple(self.images.shape)}")
+        if self.labels is not None and len(self.labels) != len(self.images):
+            raise ValueError(f"{len(self.labels)} labels for {len(self.images)} images")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(channels, height, width) of one image."""
+        c, h, w = self.images.shape[1:]
+        return int(c), int(h), int(w)
+
+    @property
+    def num_classes(self) -> int | None:
+        if self.class_names is not None:
+            return len(self.class_names)
+        return None if self.labels is None else int(self.labels.max()) + 1
+
+    def to(self, device: torch.device | str) -> ImageSet:
+        labels = None if self.labels is None else self.labels.to(device)
+        return ImageSet(self.images.to(device), labels, self.name, self.class_names)
+
+
+@dataclass(frozen=True)
+class RawImages:
+    """What a loader returns: images in [0, 1] (N, C, H, W), labels, class names."""
+
+    images: torch.Tensor
+    labels: torch.Tensor | None = None
+    class_names: tuple[str, ...] | None = None
+
+
+Loader = Callable[[DataConfig], RawImages]
+DATASETS: Registry[Loader] = Registry("data set")
+
+
+def data_home() -> Path:
+    """Folder that holds one sub-folder per downloadable data set: ``$GENLAB_DATA`` or ~/.cache/genlab/data."""
+    return Path(os.environ.get("GENLAB_DATA") or DEFAULT_DATA_HOME).expanduser()
+
+
+def required_path(cfg: DataConfig, what: str, *, folder: bool) -> Path:
+    """``data.path`` for a loader that cannot work without it, checked to be an existing folder or file."""
+    if not cfg.path:
+        raise DataError(f"data set '{cfg.name}' needs data.path: {what}")
+    path = Path(cfg.path).expanduser()
+    if not (path.is_dir() if folder else path.is_file()):
+        raise DataError(f"{what} {path} does not exist (data.path)")
+    return path
+
+
+def set_channels(images: torch.Tensor, channels: int) -> torch.Tensor:
+    """Convert (N, C, H, W) images in [0, 1] between grey and RGB (ITU-R 601 luma, as Pillow's "L" mode)."""
+    have = images.shape[1]
+    if have == channels:
+        return images
+    if have == 1 and channels == 3:
+        return images.expand(-1, 3, -1, -1).contiguous()
+    if have == 3 and channels == 1:
+        weights = torch.tensor([0.299, 0.587, 0.114], dtype=images.dtype).view(1, 3, 1, 1)
+        return (images * weights).sum(dim=1, keepdim=True)
+    raise DataError(f"cannot convert images with {have} channels to {channels}")
+
+
+def fit_images(images: torch.Tensor, size: int, fit: str) -> torch.Tensor:
+    """Bring (N, C, H, W) images in [0, 1] to (N, C, size, size).
+
+    ``resize`` scales the shorter side to ``size`` (bilinear, antialiased when shrinking) and centre-crops the
+    longer one; ``pad`` centre-pads with black or centre-crops, leaving pixel values untouched.
+    """
+    h, w = images.shape[-2:]
+    if (h, w) == (size, size):
+        return images
+    if fit == "resize":
+        scale = size / min(h, w)
+        new_h, new_w = max(size, round(h * scale)), max(size, round(w * scale))
+        images = F.interpolate(images, size=(new_h, new_w), mode="bilinear", antialias=scale < 1, align_corners=False)
+        images = images.clamp(0, 1)
+        h, w = new_h, new_w
+    top, left = (h - size) // 2, (w - size) // 2
+    if top >= 0 and left >= 0:
+        return images[..., top : top + size, left : left + size].contiguous()
+    pad_h, pad_w = max(0, size - h), max(0, size - w)
+    images = F.pad(images, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2), value=0.0)
+    return fit_images(images, size, "pad")
+
+
+def load_dataset(cfg: DataConfig) -> ImageSet:
+    """Load the data set named in ``cfg`` as an :class:`ImageSet` in [-1, 1] at ``cfg.size``."""
+    raw = DATASETS.get(cfg.name)(cfg)
+    images, labels = raw.images, raw.labels
+    if len(images) == 0:
+        raise DataError(f"data set '{cfg.name}' has no images for split '{cfg.split}'")
+    if cfg.limit is not None:
+        images = images[: cfg.limit]
+        labels = None if labels is None else labels[: cfg.limit]
+    if cfg.channels is not None:
+        images = set_channels(images, cfg.channels)
+    images = fit_images(images.float(), cfg.size, cfg.fit)
+    return ImageSet(images * 2 - 1, labels, cfg.name, raw.class_names)

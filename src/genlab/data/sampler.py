@@ -1,0 +1,64 @@
+"""Random batches from an image set that lives on the training device.
+
+The whole set is moved to the device once; each epoch's order is a permutation derived from (seed, epoch), so the
+sampler's state is three integers and a resumed run draws exactly the batches the uninterrupted run would have.
+Batches are gathered by index on the device: no host-to-device copy per step. The last incomplete batch of an
+epoch is dropped so every batch has the same shape (what CUDA graphs and BatchNorm want).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from genlab.data.base import ImageSet
+from genlab.errors import ConfigError
+
+
+class Batch(NamedTuple):
+    images: torch.Tensor
+    labels: torch.Tensor | None
+
+
+class Sampler:
+    def __init__(self, data: ImageSet, batch_size: int, seed: int, device: torch.device | str):
+        if batch_size > len(data):
+            raise ConfigError(
+                f"train.batch_size ({batch_size}) is larger than the data set ({len(data)} images); "
+                "lower train.batch_size or use more data"
+            )
+        self.data = data.to(device)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.epoch = 0
+        self.position = 0
+        self.batches_drawn = 0
+        self._order = self._permutation(0)
+
+    def _permutation(self, epoch: int) -> torch.Tensor:
+        mixed = int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0])
+        order = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(mixed))
+        return order.to(self.data.images.device, non_blocking=True)
+
+    def next(self) -> Batch:
+        if self.position + self.batch_size > len(self.data):
+            self.epoch += 1
+            self.position = 0
+            self._order = self._permutation(self.epoch)
+        index = self._order[self.position : self.position + self.batch_size]
+        self.position += self.batch_size
+        self.batches_drawn += 1
+        labels = None if self.data.labels is None else self.data.labels.index_select(0, index)
+        return Batch(self.data.images.index_select(0, index), labels)
+
+    __call__ = next
+
+    def state_dict(self) -> dict[str, int]:
+        return {"seed": self.seed, "epoch": self.epoch, "position": self.position, "batches_drawn": self.batches_drawn}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.seed, self.epoch, self.position = state["seed"], state["epoch"], state["position"]
+        self.batches_drawn = state["batches_drawn"]
+        self._order = self._permutation(self.epoch)

@@ -1,0 +1,33 @@
+"""Exceptions genlab raises for bad input and failed runs.
+
+Every error a user can cause derives from :class:`GenlabError`, so the CLI can print its message (which says what
+is wrong and how to fix it) without a traceback, while genuine bugs still surface with one.
+"""
+
+
+class GenlabError(Exception):
+    """Base class for errors caused by input or environment, reported to the user as a plain message."""
+
+
+class ConfigError(GenlabError):
+    """A configuration file, key or value is invalid."""
+
+
+class DataError(GenlabError):
+    """A data set is missing, corrupt or empty."""
+
+
+class CheckpointError(GenlabError):
+    """A checkpoint or run folder is missing, corrupt or incompatible."""
+
+
+class TrainingDiverged(GenlabError):
+    """A loss became NaN or infinite; training stopped without overwriting the last good checkpoint."""
+
+
+class TrainingInterrupted(GenlabError):
+    """Training was stopped by a signal after saving a checkpoint."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum

@@ -1,0 +1,49 @@
+"""Converting image tensors to pictures: uint8 at the edges, [-1, 1] floats inside genlab."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from genlab.fileio import atomic_write
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(N, C, H, W) floats in [-1, 1] -> (N, H, W, C) uint8 in [0, 255]."""
+    scaled = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round()
+    return scaled.to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> np.ndarray:
+    """Tile (N, C, H, W) images in [-1, 1] into one (H', W', C) uint8 picture, ``nrow`` images per row.
+
+    By default the grid is as square as possible; the gaps between images are black.
+    """
+    pixels = to_uint8(images)
+    n, h, w, c = pixels.shape
+    nrow = nrow or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / nrow)
+    grid = np.zeros((rows * (h + padding) + padding, nrow * (w + padding) + padding, c), dtype=np.uint8)
+    for i, image in enumerate(pixels):
+        top, left = padding + (i // nrow) * (h + padding), padding + (i % nrow) * (w + padding)
+        grid[top : top + h, left : left + w] = image
+    return grid
+
+
+def save_png(picture: np.ndarray, path: str | Path, upscale: int = 1) -> Path:
+    """Write an (H, W, C) uint8 picture to a PNG file atomically; ``upscale`` enlarges small pictures."""
+    image = Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture)
+    if upscale > 1:
+        image = image.resize((image.width * upscale, image.height * upscale), Image.Resampling.NEAREST)
+    with atomic_write(path) as handle:
+        image.save(handle, format="PNG")
+    return Path(path)
+
+
+def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None, upscale: int = 1) -> Path:
+    """Write a grid of (N, C, H, W) images in [-1, 1] to a PNG file."""
+    return save_png(make_grid(images, nrow), path, upscale)

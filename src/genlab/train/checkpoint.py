@@ -1,0 +1,78 @@
+"""Checkpoint files: everything a run depends on, as plain tensors and containers.
+
+Files are written atomically and read with ``torch.load(weights_only=True)``, which refuses to unpickle arbitrary
+objects: a checkpoint from an untrusted source cannot run code. RNG states are stored so a resumed run continues
+bit for bit where it stopped.
+"""
+
+from __future__ import annotations
+
+import pickle
+import random
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from genlab.errors import CheckpointError
+from genlab.fileio import atomic_write
+
+FORMAT = "genlab-checkpoint-1"
+_NAME = re.compile(r"ckpt-(\d+)\.pt")
+
+
+def checkpoint_name(step: int) -> str:
+    return f"ckpt-{step:08d}.pt"
+
+
+def list_checkpoints(folder: Path) -> list[Path]:
+    """Checkpoint files in ``folder``, oldest step first."""
+    found = [(int(m.group(1)), p) for p in folder.glob("ckpt-*.pt") if (m := _NAME.fullmatch(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    with atomic_write(path) as handle:
+        torch.save({"format": FORMAT, **state}, handle)
+
+
+def load_checkpoint(path: Path, map_location: torch.device | str = "cpu") -> dict[str, Any]:
+    """Read a checkpoint safely; any damage is reported as a :class:`CheckpointError` naming the file."""
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or not a genlab checkpoint ({detail}). "
+            "Delete it to resume from the previous checkpoint in the same folder."
+        ) from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a genlab checkpoint (expected format '{FORMAT}')")
+    return state
+
+
+def rng_state() -> dict[str, Any]:
+    """The state of every random number generator a run may draw from."""
+    version, mt_state, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else [],
+        "python": [version, list(mt_state), gauss],
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"].cpu())
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+    version, mt_state, gauss = state["python"]
+    random.setstate((version, tuple(mt_state), gauss))
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))

@@ -1,0 +1,66 @@
+"""Metric records: JSON lines (always) and TensorBoard events (when tensorboard is installed)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genlab.fileio import atomic_write
+
+
+def read_metrics(path: str | Path) -> list[dict[str, Any]]:
+    """All records of a ``metrics.jsonl`` file, in order."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+class MetricsLog:
+    """Appends records to ``metrics.jsonl``; on resume, first drops records past the resumed step.
+
+    Those records describe training that the resumed run repeats, so keeping them would draw every curve twice.
+    """
+
+    def __init__(self, path: Path, tensorboard_dir: Path | None, resumed_step: int | None = None):
+        if resumed_step is not None:
+            kept = [r for r in read_metrics(path) if r["step"] <= resumed_step]
+            with atomic_write(path, "w") as handle:
+                handle.writelines(json.dumps(r) + "\n" for r in kept)
+        self._file = path.open("a")
+        self._tb = None
+        if tensorboard_dir is not None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # tensorboard is an optional extra
+                pass
+            else:
+                self._tb = SummaryWriter(str(tensorboard_dir), purge_step=resumed_step)
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+        if self._tb is not None:
+            for key, value in record.items():
+                if key != "step" and isinstance(value, float) and math.isfinite(value):
+                    self._tb.add_scalar(key, value, record["step"])
+
+    def image(self, tag: str, grid: np.ndarray, step: int) -> None:
+        """Add an (H, W, C) uint8 picture to TensorBoard."""
+        if self._tb is not None:
+            self._tb.add_image(tag, grid, step, dataformats="HWC")
+
+    def close(self) -> None:
+        self._file.close()
+        if self._tb is not None:
+            self._tb.close()
+
+    def __enter__(self) -> MetricsLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,238 @@
+"""The one training loop every recipe runs in.
+
+It knows nothing about GANs or VAEs: it calls ``recipe.train_step`` and handles what all models share: a
+device-resident data sampler, logging (the only place values leave the device), sample grids, atomic
+checkpoints with exact resume, Ctrl-C/SIGTERM, and stopping on NaN/inf without overwriting good checkpoints.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from genlab import __version__
+from genlab.config import Config
+from genlab.data import Sampler, load_dataset
+from genlab.errors import ConfigError, TrainingDiverged, TrainingInterrupted
+from genlab.images import make_grid, save_png
+from genlab.train.checkpoint import checkpoint_name, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from genlab.train.logger import MetricsLog
+from genlab.train.rundir import RunDir
+from genlab.train.signals import GracefulStop
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when a GPU is visible, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device is 'cuda' but no CUDA GPU is visible; use device=auto or device=cpu")
+    return torch.device(name)
+
+
+class IntervalMeans:
+    """Averages a step's scalar metrics over a logging interval without leaving the device.
+
+    It also records, on the device, the first step whose values were NaN or infinite, so divergence is reported
+    with its exact step although values are only read once per interval.
+    """
+
+    def __init__(self) -> None:
+        self.keys: list[str] | None = None
+        self.total: torch.Tensor | None = None
+        self.count = 0
+        self.first_bad: torch.Tensor | None = None
+
+    def add(self, metrics: dict[str, torch.Tensor], step: int) -> None:
+        if self.keys is None:
+            self.keys = list(metrics)
+        elif list(metrics) != self.keys:
+            raise ValueError(f"train_step must return the same metrics every step: {self.keys} then {list(metrics)}")
+        values = torch.stack([value.detach().float().reshape(()) for value in metrics.values()])
+        self.total = values if self.total is None else self.total + values
+        if self.first_bad is None:
+            self.first_bad = torch.full((), -1, dtype=torch.long, device=values.device)
+        bad_now = ~torch.isfinite(values).all() & (self.first_bad < 0)
+        self.first_bad = torch.where(bad_now, step, self.first_bad)
+        self.count += 1
+
+    def read(self) -> tuple[dict[str, float], int | None]:
+        """Interval means and the first non-finite step (or None), in one host transfer; starts a new interval."""
+        assert self.total is not None and self.keys is not None and self.first_bad is not None
+        packed = torch.cat([(self.total / self.count).double(), self.first_bad.double().reshape(1)]).tolist()
+        self.total, self.count = None, 0
+        bad = int(packed[-1])
+        return dict(zip(self.keys, packed[:-1], strict=True)), (bad if bad >= 0 else None)
+
+    def first_nonfinite_step(self) -> int | None:
+        if self.first_bad is None:
+            return None
+        bad = int(self.first_bad)
+        return bad if bad >= 0 else None
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    step: int
+    elapsed: float
+    """Seconds of training over all sessions of the run."""
+    metrics: dict[str, float] = field(default_factory=dict)
+    """The last logged record."""
+
+
+class Trainer:
+    """Trains the recipe described by ``config`` into ``run``; ``resume=True`` continues its latest checkpoint."""
+
+    def __init__(self, config: Config, run: RunDir, *, resume: bool = False):
+        self.config = config
+        self.run = run
+        self.device = resolve_device(config.device)
+        torch.manual_seed(config.seed)  # network initialisation
+        data = load_dataset(config.data)
+        self.data_info = {"shape": list(data.shape), "num_classes": data.num_classes}
+        self.recipe = config.model.build(data.shape, data.num_classes, self.device)
+        self.sampler = Sampler(data, config.train.batch_size, config.seed, self.device)
+        self.step = 0
+        self.elapsed = 0.0
+        self.resumed_from: int | None = None
+        self.last_record: dict[str, float] = {}
+        self._means = IntervalMeans()
+        self._saved_step = -1
+        if resume:
+            self._restore()
+        run.write_config(config)
+
+    @classmethod
+    def resume(cls, run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Trainer:
+        """Continue a run from its latest checkpoint; ``overrides`` may change ``train.*`` (e.g. more steps)."""
+        run = RunDir.open(run_dir)
+        return cls(run.read_config(overrides), run, resume=True)
+
+    def _restore(self) -> None:
+        path = self.run.latest_checkpoint()
+        state = load_checkpoint(path, map_location=self.device)
+        self.recipe.load_state_dict(state["recipe"])
+        self.sampler.load_state_dict(state["sampler"])
+        set_rng_state(state["rng"])
+        self.step = self.resumed_from = self._saved_step = state["step"]
+        self.elapsed = state["elapsed"]
+
+    def fit(self) -> TrainResult:
+        cfg = self.config.train
+        if self.step >= cfg.steps:
+            print(
+                f"{self.run.path} already reached step {self.step} of {cfg.steps}; raise train.steps to go on",
+                file=sys.stderr,
+            )
+            return TrainResult(self.run.path, self.step, self.elapsed)
+        means = self._means
+        tensorboard_dir = self.run.tensorboard_dir if cfg.tensorboard else None
+        interactive = cfg.progress and sys.stderr.isatty()
+        with (
+            GracefulStop() as stop,
+            MetricsLog(self.run.metrics_path, tensorboard_dir, self.resumed_from) as log,
+            tqdm(total=cfg.steps, initial=self.step, unit="step", disable=not interactive, dynamic_ncols=True) as bar,
+        ):
+            session_start = interval_start = time.perf_counter()
+            elapsed_before, batches_before, hook_seconds = self.elapsed, self.sampler.batches_drawn, 0.0
+            while self.step < cfg.steps:
+                metrics = self.recipe.train_step(self.sampler, self.step)
+                self.step += 1
+                means.add(metrics, self.step)
+                bar.update()
+                now = time.perf_counter()
+                self.elapsed = elapsed_before + now - session_start
+                last = self.step == cfg.steps
+                if self.step % cfg.log_every == 0 or last:
+                    images = (self.sampler.batches_drawn - batches_before) * cfg.batch_size
+                    rate = images / max(now - interval_start - hook_seconds, 1e-9)
+                    self._log(log, bar, rate, show=cfg.progress and not interactive)
+                    interval_start, batches_before, hook_seconds = time.perf_counter(), self.sampler.batches_drawn, 0.0
+                hook_start = time.perf_counter()
+                if _due(self.step, cfg.sample_every) or last:
+                    self._write_samples(log)
+                if _due(self.step, cfg.checkpoint_every) or last or stop.signum is not None:
+                    self._save()
+                hook_seconds += time.perf_counter() - hook_start
+                if stop.signum is not None:
+                    raise TrainingInterrupted(
+                        f"stopped at step {self.step} of {cfg.steps}; checkpoint saved. "
+                        f"Continue with: genlab train --resume {self.run.path}",
+                        stop.signum,
+                    )
+        return TrainResult(self.run.path, self.step, self.elapsed, self.last_record)
+
+    def _log(self, log: MetricsLog, bar: tqdm, images_per_s: float, show: bool) -> None:
+        values, bad_step = self._means.read()
+        record = {
+            "step": self.step,
+            "elapsed": round(self.elapsed, 3),
+            "images_per_s": round(images_per_s, 1),
+            **values,
+        }
+        log.write(record)
+        self.last_record = record
+        if bad_step is not None:
+            self._diverged(bad_step, values)
+        summary = {k: f"{v:.3g}" for k, v in values.items() if k.startswith("loss")}
+        bar.set_postfix(summary | {"img/s": f"{images_per_s:.0f}"}, refresh=False)
+        if show:
+            parts = "  ".join(f"{k} {v}" for k, v in summary.items())
+            print(f"step {self.step}/{self.config.train.steps}  {parts}  {images_per_s:.0f} img/s", file=sys.stderr)
+
+    def _diverged(self, bad_step: int, values: dict[str, float]) -> None:
+        checkpoints = self.run.checkpoints()
+        last_good = (
+            f"{checkpoints[-1]} is the last good checkpoint and was kept"
+            if checkpoints
+            else "no checkpoint was written"
+        )
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
+        raise TrainingDiverged(
+            f"training diverged: a logged value became NaN or infinite at step {bad_step} (interval means: {shown}). "
+            f"Training stopped; {last_good}. Try lower learning rates (model.g_optim.lr, model.d_optim.lr) or a "
+            "more stable objective."
+        )
+
+    def _check_finite(self) -> None:
+        bad_step = self._means.first_nonfinite_step()
+        if bad_step is not None:
+            self._diverged(bad_step, {})
+
+    def _write_samples(self, log: MetricsLog) -> None:
+        self._check_finite()
+        images = self.recipe.sample(
+            self.config.train.n_samples, generator=torch.Generator().manual_seed(self.config.seed)
+        )
+        grid = make_grid(images)
+        save_png(grid, self.run.samples_dir / f"step-{self.step:08d}.png", upscale=max(1, 64 // images.shape[-1]))
+        log.image("samples", grid, self.step)
+
+    def _save(self) -> None:
+        if self._saved_step == self.step:
+            return
+        self._check_finite()
+        state = {
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "recipe": self.recipe.state_dict(),
+            "sampler": self.sampler.state_dict(),
+            "rng": rng_state(),
+            "config": self.config.model_dump(mode="json"),
+            "data": self.data_info,
+            "genlab_version": __version__,
+        }
+        save_checkpoint(self.run.checkpoints_dir / checkpoint_name(self.step), state)
+        self._saved_step = self.step
+        for old in self.run.checkpoints()[: -self.config.train.keep_checkpoints]:
+            old.unlink()
+
+
+def _due(step: int, every: int) -> bool:
+    return every > 0 and step % every == 0

@@ -1,0 +1,39 @@
+"""Training curves from a run's metrics.jsonl: losses on the left, everything else the recipe logs on the right."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from genlab.fileio import atomic_write
+from genlab.train.logger import read_metrics
+
+BOOKKEEPING = ("step", "elapsed", "images_per_s")
+
+
+def plot_curves(metrics_path: str | Path, out: str | Path) -> Path | None:
+    """Write a PNG of the curves; returns None (and writes nothing) when there are no records yet."""
+    records = read_metrics(metrics_path)
+    if not records:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [r["step"] for r in records]
+    keys = [k for k in records[-1] if k not in BOOKKEEPING]
+    panels = [[k for k in keys if k.startswith("loss")], [k for k in keys if not k.startswith("loss")]]
+    panels = [p for p in panels if p]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.8), squeeze=False)
+    for ax, names in zip(axes[0], panels, strict=True):
+        for name in names:
+            ax.plot(steps, [r.get(name, float("nan")) for r in records], label=name)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    axes[0][0].set_title("losses" if panels[0][0].startswith("loss") else "metrics")
+    fig.tight_layout()
+    with atomic_write(out) as handle:
+        fig.savefig(handle, format="png", dpi=100)
+    plt.close(fig)
+    return Path(out)

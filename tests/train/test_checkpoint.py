@@ -1,0 +1,76 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from genlab.errors import CheckpointError
+from genlab.train.checkpoint import FORMAT, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+
+
+def test_round_trip_of_plain_containers(tmp_path):
+    state = {"step": 3, "nets": {"w": torch.arange(4.0)}, "betas": (0.5, 0.9), "names": ["a"]}
+    save_checkpoint(tmp_path / "c.pt", state)
+    loaded = load_checkpoint(tmp_path / "c.pt")
+    assert loaded["step"] == 3 and torch.equal(loaded["nets"]["w"], torch.arange(4.0))
+    assert loaded["betas"] == (0.5, 0.9) and loaded["names"] == ["a"]
+
+
+def test_a_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "c.pt"
+    save_checkpoint(path, {"step": 1})
+    before = path.read_bytes()
+
+    def crash(obj, handle):
+        handle.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, {"step": 2})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+
+
+class Payload:
+    """An arbitrary object: unpickling it could run code, so weights_only loading must refuse it."""
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "corrupt"),
+        (b"garbage bytes", "corrupt"),
+        ("truncated", "corrupt"),
+        ("pickled-object", "corrupt"),
+        ("foreign", "not a genlab checkpoint"),
+    ],
+)
+def test_damaged_or_foreign_files_raise_errors_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "c.pt"
+    if content == "truncated":
+        save_checkpoint(path, {"w": torch.randn(1000)})
+        path.write_bytes(path.read_bytes()[:-500])
+    elif content == "pickled-object":
+        torch.save({"format": FORMAT, "x": Payload()}, path)
+    elif content == "foreign":
+        torch.save({"state_dict": {}}, path)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(CheckpointError, match=message) as err:
+        load_checkpoint(path)
+    assert str(path) in str(err.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "none.pt")
+
+
+def test_rng_states_survive_a_checkpoint(tmp_path):
+    torch.manual_seed(1), random.seed(2), np.random.seed(3)
+    save_checkpoint(tmp_path / "r.pt", {"rng": rng_state()})
+    first = (torch.rand(3), random.random(), np.random.rand())
+    set_rng_state(load_checkpoint(tmp_path / "r.pt")["rng"])
+    second = (torch.rand(3), random.random(), np.random.rand())
+    assert torch.equal(first[0], second[0]) and first[1:] == second[1:]

@@ -1,0 +1,64 @@
+import pytest
+
+from genlab.errors import ConfigError
+from genlab.train import RunDir, Trainer, load_checkpoint, read_metrics
+
+from .helpers import assert_same
+
+# Small data (100 images, 6 batches an epoch) and 2 D-steps per G-step so the run crosses epoch boundaries.
+SETTINGS = ("model.d_steps=2", "data.limit=100", "train.checkpoint_every=0")
+VOLATILE = ("elapsed", "images_per_s")
+
+
+def train(tiny_config, folder, *overrides):
+    cfg = tiny_config(*SETTINGS, *overrides)
+    trainer = Trainer(cfg, RunDir.create(folder, cfg.name))
+    trainer.fit()
+    return trainer
+
+
+def test_half_plus_resume_plus_half_equals_one_go_bit_for_bit(tiny_config, tmp_path):
+    full = train(tiny_config, tmp_path / "full", "train.steps=24")
+    train(tiny_config, tmp_path / "half", "train.steps=12")
+    resumed = Trainer.resume(tmp_path / "half", ["train.steps=24"])
+    assert resumed.step == 12
+    resumed.fit()
+
+    assert_same(full.recipe.state_dict(), resumed.recipe.state_dict(), "recipe")  # networks + optimisers
+    assert_same(full.sampler.state_dict(), resumed.sampler.state_dict(), "sampler")
+    a = load_checkpoint(tmp_path / "full" / "checkpoints" / "ckpt-00000024.pt")
+    b = load_checkpoint(tmp_path / "half" / "checkpoints" / "ckpt-00000024.pt")
+    for key in ("step", "recipe", "sampler", "rng", "config", "data"):
+        assert_same(a[key], b[key], key)
+
+    # The half run also logged at its last step (12), so only intervals that do not straddle it coincide.
+    def records(run):
+        return {
+            r["step"]: {k: v for k, v in r.items() if k not in VOLATILE} for r in read_metrics(run / "metrics.jsonl")
+        }
+
+    full_records, half_records = records(tmp_path / "full"), records(tmp_path / "half")
+    assert sorted(half_records) == [5, 10, 12, 15, 20, 24]
+    for step in (5, 10, 20, 24):
+        assert full_records[step] == half_records[step]
+
+
+def test_resume_drops_metric_records_after_the_checkpoint(tiny_config, tmp_path):
+    train(tiny_config, tmp_path / "run", "train.steps=12")
+    with (tmp_path / "run" / "metrics.jsonl").open("a") as handle:
+        handle.write('{"step": 14, "loss/d": 9.0}\n')  # logged after the checkpoint, before a crash
+    Trainer.resume(tmp_path / "run", ["train.steps=15"]).fit()
+    assert [r["step"] for r in read_metrics(tmp_path / "run" / "metrics.jsonl")] == [5, 10, 12, 15]
+
+
+def test_resume_may_only_change_train_settings(tiny_config, tmp_path):
+    train(tiny_config, tmp_path / "run", "train.steps=2")
+    with pytest.raises(ConfigError, match=r"cannot change 'model\.z_dim' when resuming"):
+        Trainer.resume(tmp_path / "run", ["model.z_dim=3"])
+
+
+def test_resuming_a_finished_run_does_nothing_and_says_so(tiny_config, tmp_path, capsys):
+    train(tiny_config, tmp_path / "run", "train.steps=3")
+    result = Trainer.resume(tmp_path / "run").fit()
+    assert result.step == 3
+    assert "already reached step 3 of 3" in capsys.readouterr().err
