@@ -4,6 +4,7 @@ import yaml
 from genlab.config import dump_config, load_config, presets
 from genlab.errors import ConfigError
 from genlab.models.gan import GANConfig
+from genlab.nets.dcgan import DCGAN
 
 
 def error_of(*overrides, source=None) -> str:
@@ -95,5 +96,29 @@ def test_configs_are_immutable_and_dumps_are_complete():
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
         cfg.train.steps = 3
     dumped = yaml.safe_load(dump_config(cfg))
-    assert dumped["model"]["generator"] == {"arch": "dcgan", "width": 64}
+    generator = dumped["model"]["generator"]
+    assert set(generator) == set(DCGAN.model_fields) and generator["arch"] == "dcgan" and generator["width"] == 64
     assert dumped["train"]["steps"] == 2000
+
+
+def test_extends_merges_a_base_config_and_switching_kind_starts_afresh(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        "name: base\nmodel:\n  z_dim: 7\n  objective: {name: wgan-gp, gp_weight: 3}\ntrain: {steps: 11, batch_size: 8}\n"
+    )
+    (tmp_path / "child.yaml").write_text("extends: base.yaml\nname: child\ntrain: {steps: 22}\n")
+    cfg = load_config(tmp_path / "child.yaml")
+    assert (cfg.name, cfg.model.z_dim, cfg.train.steps, cfg.train.batch_size) == ("child", 7, 22, 8)
+    assert cfg.model.objective.gp_weight == 3
+    (tmp_path / "hinge.yaml").write_text("extends: base.yaml\nmodel: {objective: {name: hinge}}\n")
+    assert load_config(tmp_path / "hinge.yaml").model.objective.gp_weight == 0  # not wgan-gp's 3
+    (tmp_path / "preset.yaml").write_text("extends: dcgan-digits\ntrain: {steps: 5}\n")
+    assert load_config(tmp_path / "preset.yaml").data.name == "digits"
+    (tmp_path / "loop.yaml").write_text("extends: loop.yaml\n")
+    with pytest.raises(ConfigError, match="loops back"):
+        load_config(tmp_path / "loop.yaml")
+
+
+def test_setting_a_key_inside_a_switched_off_section_switches_it_on():
+    assert load_config({}).model.tricks.ema is None
+    cfg = load_config({"model": {"tricks": {"ema": None}}}, ["model.tricks.ema.decay=0.99"])
+    assert cfg.model.tricks.ema.decay == 0.99 and cfg.model.tricks.ema.start == 0

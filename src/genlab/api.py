@@ -9,10 +9,11 @@ from typing import Any
 import torch
 
 from genlab.config import Config, load_config, validate_config
-from genlab.images import save_grid
+from genlab.images import save_png
 from genlab.models import Recipe
 from genlab.train import RunDir, Trainer, TrainResult, load_checkpoint, resolve_device
 from genlab.viz.curves import plot_curves
+from genlab.viz.samples import render_samples
 
 DEMO_PRESET = "dcgan-digits"
 
@@ -56,10 +57,10 @@ def load_run(path: str | Path, device: str = "auto") -> Recipe:
 def sample(
     path: str | Path, n: int = 64, *, seed: int = 0, out: str | Path | None = None, device: str = "auto"
 ) -> torch.Tensor:
-    """``n`` images in [-1, 1] from a trained run; also written as a grid to ``out`` when given."""
+    """``n`` samples from a trained run; also drawn to ``out`` when given (image grid, or scatter of 2-D points)."""
     images = load_run(path, device).sample(n, generator=torch.Generator().manual_seed(seed))
     if out is not None:
-        save_grid(images, out, upscale=max(1, 64 // images.shape[-1]))
+        save_png(render_samples(images), out)
     return images
 
 

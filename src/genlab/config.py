@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, field_validator, model_validator
 
 from genlab.data import DataConfig
 from genlab.errors import ConfigError
@@ -40,7 +40,7 @@ class TrainConfig(Section):
     """Steps between checkpoints (0: only at the end). Ctrl-C and SIGTERM always save one."""
     keep_checkpoints: Annotated[int, Range(ge=1)] = 3
     n_samples: Annotated[int, Range(ge=1, le=1024)] = 64
-    """Images in each sample grid."""
+    """Images in each sample grid (toy mixtures ring8, grid25 draw the 2,500 points of their mode statistics)."""
     progress: bool = True
     tensorboard: bool = True
     """Write TensorBoard events too (when the tensorboard package is installed)."""
@@ -62,26 +62,75 @@ class Config(Section):
             raise ValueError("must start with a letter or digit and use only letters, digits, '.', '_' and '-'")
         return name
 
+    @model_validator(mode="after")
+    def _model_fits_batch(self) -> Config:
+        self.model.check_batch_size(self.train.batch_size)
+        return self
+
 
 def presets() -> list[str]:
     """Names of the ready configs shipped with genlab."""
     return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
 
 
-def read_yaml(source: str | Path) -> tuple[dict[str, Any], str]:
-    """Read a config mapping from a YAML file or a preset name; returns it with a description of its origin."""
-    path = Path(source)
-    if not path.is_file():
-        preset = PRESETS_DIR / f"{Path(str(source)).stem}.yaml"
-        if str(source).endswith((".yaml", ".yml")) or not preset.is_file():
-            raise ConfigError(f"config file {source} not found; ready configs: {', '.join(presets())}")
-        path = preset
+def _find_config(source: str | Path, relative_to: Path | None = None) -> Path:
+    """A YAML file (absolute, relative to ``relative_to``'s folder, or to the working folder) or a preset name."""
+    candidates = [Path(source)]
+    if relative_to is not None:
+        candidates.insert(0, relative_to.parent / source)
+    for path in candidates:
+        if path.is_file():
+            return path
+    preset = PRESETS_DIR / f"{Path(str(source)).stem}.yaml"
+    if str(source).endswith((".yaml", ".yml")) or not preset.is_file():
+        raise ConfigError(f"config file {source} not found; ready configs: {', '.join(presets())}")
+    return preset
+
+
+KIND_KEYS = ("name", "arch", "recipe")
+"""Keys that choose a section's kind: a section that switches kind starts afresh instead of merging."""
+
+
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` updated recursively with ``changes``: mappings merge key by key, anything else replaces.
+
+    A mapping that names another kind (``objective: {name: hinge}`` over ``{name: wgan-gp, gp_weight: 10}``)
+    replaces the base's mapping whole, since the old kind's parameters would not fit the new one.
+    """
+    merged = dict(base)
+    for key, value in changes.items():
+        old = merged.get(key)
+        if (
+            isinstance(value, dict)
+            and isinstance(old, dict)
+            and all(value.get(k, old.get(k)) == old.get(k) for k in KIND_KEYS)
+        ):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_yaml(source: str | Path, _relative_to: Path | None = None, _seen: tuple[Path, ...] = ()) -> tuple[dict, str]:
+    """Read a config mapping from a YAML file or a preset name; returns it with a description of its origin.
+
+    A file may start from another with ``extends: NAME_OR_PATH`` and list only what differs; its keys are merged
+    over the base's (recursively), so a family of configs shares one base instead of copies of it.
+    """
+    path = _find_config(source, _relative_to).resolve()
+    if path in _seen:
+        raise ConfigError(f"{path}: 'extends' loops back to itself ({' -> '.join(p.name for p in (*_seen, path))})")
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of settings (key: value), not {type(data).__name__}")
+    base = data.pop("extends", None)
+    if base is not None:
+        if not isinstance(base, str):
+            raise ConfigError(f"{path}: 'extends' must name one config (a preset name or a YAML path)")
+        data = merge(read_yaml(base, path, (*_seen, path))[0], data)
     return data, str(path)
 
 
@@ -97,7 +146,9 @@ def apply_override(data: dict[str, Any], override: str) -> None:
         raise ConfigError(f"override '{override}': the value is not valid YAML ({exc})") from None
     node = data
     for depth, part in enumerate(parts[:-1]):
-        child = node.setdefault(part, {})
+        child = node.get(part)
+        if child is None:  # absent or switched off (e.g. `ema: null`): setting a sub-key switches it on
+            child = node[part] = {}
         if not isinstance(child, dict):
             where = ".".join(parts[: depth + 1])
             raise ConfigError(

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from genlab.data import DataConfig, Sampler, load_dataset
+from genlab.data import DataConfig, ImageSet, Sampler, load_dataset
 from genlab.errors import ConfigError
 
 
@@ -53,3 +53,18 @@ def test_drawing_a_batch_only_gathers_on_the_device(digits):
 def test_batch_larger_than_data_is_a_config_error(digits):
     with pytest.raises(ConfigError, match=r"train.batch_size \(64\) is larger than the data set \(50 images\)"):
         Sampler(digits, batch_size=64, seed=0, device="cpu")
+
+
+def test_vector_data_is_batched_row_by_row_with_labels():
+    rows = ImageSet(torch.arange(20.0).view(10, 2), torch.arange(10), "points")  # row i is (2i, 2i + 1)
+    sampler = Sampler(rows, batch_size=4, seed=0, device="cpu")
+    seen = []
+    for _ in range(2):  # one epoch: 10 rows -> 2 full batches
+        batch = sampler()
+        assert batch.images.shape == (4, 2)
+        assert torch.equal(batch.images[:, 0], 2.0 * batch.labels)
+        assert torch.equal(batch.images[:, 1], batch.images[:, 0] + 1)
+        seen += batch.labels.tolist()
+    assert len(set(seen)) == 8
+    sampler()
+    assert sampler.epoch == 1

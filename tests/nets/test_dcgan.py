@@ -39,3 +39,68 @@ def test_weights_follow_the_dcgan_initialisation():
 def test_unsupported_image_sizes_are_config_errors(shape):
     with pytest.raises(ConfigError, match="dcgan"):
         DCGAN().generator(10, shape)
+
+
+def count(net: torch.nn.Module, kind: type) -> int:
+    return sum(isinstance(m, kind) for m in net.modules())
+
+
+OPTIONS = [
+    {},
+    {"upsample": "pixelshuffle"},
+    {"upsample": "nearest"},
+    {"g_activation": "leakyrelu"},
+    {"downsample": "avgpool"},
+    {"upsample": "nearest", "g_activation": "leakyrelu", "downsample": "avgpool"},
+]
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=lambda o: "-".join(o.values()) or "default")
+@pytest.mark.parametrize("size", [8, 16, 32])
+def test_every_option_keeps_the_shapes(options, size):
+    spec = DCGAN(width=8, **options)
+    G, D = spec.generator(10, (3, size, size)), spec.discriminator((3, size, size))
+    images = G(torch.randn(4, 10))
+    assert images.shape == (4, 3, size, size) and images.abs().max() <= 1
+    assert D(images).shape == (4,)
+
+
+@pytest.mark.parametrize("size", [8, 32])
+def test_upsample_options_replace_the_transposed_convolutions(size):
+    doublings = size.bit_length() - 3  # 4x4 -> size
+    shuffled = DCGAN(width=8, upsample="pixelshuffle").generator(10, (3, size, size))
+    assert count(shuffled, torch.nn.PixelShuffle) == doublings
+    assert count(shuffled, torch.nn.ConvTranspose2d) == 1  # only the 1x1 -> 4x4 projection
+    convs = [m for m in shuffled.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs[-1].out_channels == 4 * 3 and convs[-1].kernel_size == (3, 3)
+
+    nearest = DCGAN(width=8, upsample="nearest").generator(10, (3, size, size))
+    assert count(nearest, torch.nn.Upsample) == doublings and count(nearest, torch.nn.PixelShuffle) == 0
+    assert count(nearest, torch.nn.ConvTranspose2d) == 1 and count(nearest, torch.nn.Conv2d) == doublings
+
+
+def test_leakyrelu_generator_and_avgpool_discriminator():
+    G = DCGAN(width=8, g_activation="leakyrelu").generator(10, (1, 16, 16))
+    leaky = [m for m in G.modules() if isinstance(m, torch.nn.LeakyReLU)]
+    assert len(leaky) == 2 and all(m.negative_slope == 0.2 for m in leaky) and count(G, torch.nn.ReLU) == 0
+
+    D = DCGAN(width=8, downsample="avgpool").discriminator((1, 16, 16))
+    assert count(D, torch.nn.AvgPool2d) == 2
+    convs = [m for m in D.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.kernel_size, c.stride) for c in convs] == [((3, 3), (1, 1))] * 2 + [((4, 4), (1, 1))]
+    assert count(DCGAN(width=8).discriminator((1, 16, 16)), torch.nn.AvgPool2d) == 0
+
+
+def test_defaults_are_the_reference_layout():
+    spec = DCGAN()
+    assert (spec.upsample, spec.g_activation, spec.downsample, spec.spectral_norm) == (
+        "transposed",
+        "relu",
+        "strided",
+        False,
+    )
+
+
+def test_vector_data_is_a_config_error_that_points_to_mlp():
+    with pytest.raises(ConfigError, match=r"dcgan architecture needs image data.*mlp"):
+        DCGAN().discriminator((2,))

@@ -21,7 +21,7 @@ def test_losses_on_hand_computed_logits():
     assert objective.d_loss(real, fake).item() == pytest.approx(expected_d, rel=1e-6)
     # J(G) = -mean log D(G(z)) = -(log 1/4 + log 1/2) / 2
     assert objective.g_loss(fake).item() == pytest.approx(-(math.log(0.25) + math.log(0.5)) / 2, rel=1e-6)
-    assert objective.probability(real).tolist() == pytest.approx([0.5, 0.75])
+    assert objective.readout(real).tolist() == pytest.approx([0.5, 0.75])
 
 
 def test_optimum_and_stability_at_extreme_logits():
@@ -35,3 +35,27 @@ def test_optimum_and_stability_at_extreme_logits():
     loss.backward()
     assert torch.isfinite(loss) and loss.item() == pytest.approx(100.0)
     assert fake.grad.item() == pytest.approx(-1.0)
+
+
+def test_one_sided_label_smoothing_targets_point_nine_on_reals_only():
+    smoothed = NonSaturating(real_target=0.9)
+    real, fake = torch.tensor([math.log(3)]), torch.tensor([-math.log(3)])  # D(x) = 3/4, D(G(z)) = 1/4
+    expected = 0.5 * -(0.9 * math.log(0.75) + 0.1 * math.log(0.25)) + 0.5 * -math.log(0.75)
+    assert smoothed.d_loss(real, fake).item() == pytest.approx(expected, rel=1e-6)
+    # D's optimum on a real sample is now D(x) = 0.9, a finite logit, instead of +infinity.
+    logit = torch.zeros(1, requires_grad=True)
+    optimiser = torch.optim.SGD([logit], lr=2.0)
+    for _ in range(500):
+        optimiser.zero_grad()
+        smoothed.d_loss(logit, torch.tensor([-50.0])).backward()
+        optimiser.step()
+    assert torch.sigmoid(logit).item() == pytest.approx(0.9, abs=1e-3)
+    assert smoothed.g_loss(fake) == NonSaturating().g_loss(fake)  # fakes are not smoothed
+
+
+def test_label_smoothing_is_range_checked():
+    from genlab.config import load_config
+    from genlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"model.objective.real_target: must be in \(0.5, 1\]"):
+        load_config({}, ["model.objective={name: nonsaturating, real_target: 1.5}"])

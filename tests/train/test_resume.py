@@ -17,9 +17,19 @@ def train(tiny_config, folder, *overrides):
     return trainer
 
 
-def test_half_plus_resume_plus_half_equals_one_go_bit_for_bit(tiny_config, tmp_path):
-    full = train(tiny_config, tmp_path / "full", "train.steps=24")
-    train(tiny_config, tmp_path / "half", "train.steps=12")
+STATEFUL_TRICKS = (
+    "model.tricks.ema.decay=0.9",
+    "model.tricks.replay.size=24",
+    "model.tricks.instance_noise={std: 0.2, anneal_steps: 18}",
+    "model.tricks.pack=2",
+    "model.objective=wgan-gp",
+)
+
+
+@pytest.mark.parametrize("tricks", [(), STATEFUL_TRICKS], ids=["plain", "ema-replay-noise-pack-gp"])
+def test_half_plus_resume_plus_half_equals_one_go_bit_for_bit(tiny_config, tmp_path, tricks):
+    full = train(tiny_config, tmp_path / "full", "train.steps=24", *tricks)
+    train(tiny_config, tmp_path / "half", "train.steps=12", *tricks)
     resumed = Trainer.resume(tmp_path / "half", ["train.steps=24"])
     assert resumed.step == 12
     resumed.fit()

@@ -1,4 +1,4 @@
-"""Data sets by name (digits, mnist, folder, npz) as device-ready image sets in [-1, 1]."""
+"""Data sets by name (digits, mnist, folder, npz; the 2-D toy mixtures ring8, grid25) as device-ready sets."""
 
 from genlab.data.base import DATASETS, DataConfig, ImageSet, RawImages, data_home, fit_images, load_dataset
 from genlab.data.sampler import Batch, Sampler

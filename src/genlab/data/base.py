@@ -1,8 +1,11 @@
-"""The data contract: a config section, an in-memory image set, a loader registry and the one resize routine.
+"""The data contract: a config section, an in-memory data set, a loader registry and the one resize routine.
 
 Loaders return images as float tensors in [0, 1] with shape (N, C, H, W); :func:`load_dataset` then applies the
 steps every data set shares (channel conversion, fitting to the model size, the split limit) and maps the values
 to [-1, 1], the range a tanh generator produces (seed tip: "normalise inputs between -1 and 1").
+
+Loaders may instead return vectors (N, D), e.g. points of a 2-D toy mixture: those are taken as they are (only the
+split limit applies), because their coordinates are the data: rescaling would move the modes the metrics look for.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ DEFAULT_DATA_HOME = "~/.cache/genlab/data"
 
 
 class DataConfig(Section):
-    """Which images to train on and how to shape them."""
+    """Which images (or points) to train on and how to shape them."""
 
     name: str = "digits"
-    """Data set: digits (bundled, no download), mnist (IDX files), folder (PNG/JPEG), npz."""
+    """Data set: digits (bundled, no download), mnist (IDX files), folder (PNG/JPEG), npz, ring8 and grid25
+    (2-D Gaussian mixtures, generated; size, channels and fit do not apply to them)."""
     size: Annotated[int, Range(ge=4, le=1024)] = 32
-    """Side length the images are resized (or padded) to."""
+    """Side length the images are resized (or padded) to; ignored by vector data sets (ring8, grid25)."""
     channels: Literal[1, 3] | None = None
     """Force grey (1) or RGB (3); by default the data set's own channel count."""
     split: Literal["train", "test", "all"] = "train"
@@ -53,7 +57,10 @@ class DataConfig(Section):
 
 @dataclass(frozen=True)
 class ImageSet:
-    """Images in [-1, 1] with shape (N, C, H, W), optional integer labels, and the class names when known."""
+    """Samples with optional integer labels and the class names when known.
+
+    Usually images in [-1, 1] with shape (N, C, H, W); vector data sets hold (N, D) points in their own units.
+    """
 
     images: torch.Tensor
     labels: torch.Tensor | None
@@ -61,8 +68,8 @@ class ImageSet:
     class_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        if self.images.ndim != 4:
-            raise ValueError(f"images must have shape (N, C, H, W), got {tuple(self.images.shape)}")
+        if self.images.ndim not in (2, 4):
+            raise ValueError(f"images must have shape (N, C, H, W) or (N, D), got {tuple(self.images.shape)}")
         if self.labels is not None and len(self.labels) != len(self.images):
             raise ValueError(f"{len(self.labels)} labels for {len(self.images)} images")
 
@@ -70,10 +77,9 @@ class ImageSet:
         return len(self.images)
 
     @property
-    def shape(self) -> tuple[int, int, int]:
-        """(channels, height, width) of one image."""
-        c, h, w = self.images.shape[1:]
-        return int(c), int(h), int(w)
+    def shape(self) -> tuple[int, ...]:
+        """Shape of one sample: (channels, height, width) of an image, (D,) of a vector."""
+        return tuple(int(d) for d in self.images.shape[1:])
 
     @property
     def num_classes(self) -> int | None:
@@ -88,7 +94,7 @@ class ImageSet:
 
 @dataclass(frozen=True)
 class RawImages:
-    """What a loader returns: images in [0, 1] (N, C, H, W), labels, class names."""
+    """What a loader returns: images in [0, 1] (N, C, H, W) or vectors (N, D), labels, class names."""
 
     images: torch.Tensor
     labels: torch.Tensor | None = None
@@ -151,7 +157,7 @@ def fit_images(images: torch.Tensor, size: int, fit: str) -> torch.Tensor:
 
 
 def load_dataset(cfg: DataConfig) -> ImageSet:
-    """Load the data set named in ``cfg`` as an :class:`ImageSet` in [-1, 1] at ``cfg.size``."""
+    """Load the data set named in ``cfg`` as an :class:`ImageSet`: images in [-1, 1] at ``cfg.size``, vectors as-is."""
     raw = DATASETS.get(cfg.name)(cfg)
     images, labels = raw.images, raw.labels
     if len(images) == 0:
@@ -159,6 +165,10 @@ def load_dataset(cfg: DataConfig) -> ImageSet:
     if cfg.limit is not None:
         images = images[: cfg.limit]
         labels = None if labels is None else labels[: cfg.limit]
+    if images.ndim == 2:
+        if cfg.channels is not None:
+            raise DataError(f"data set '{cfg.name}' holds vectors, not images: data.channels does not apply")
+        return ImageSet(images.float(), labels, cfg.name, raw.class_names)
     if cfg.channels is not None:
         images = set_channels(images, cfg.channels)
     images = fit_images(images.float(), cfg.size, cfg.fit)

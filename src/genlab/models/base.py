@@ -67,8 +67,11 @@ class ModelConfig(Section):
 
     recipe: str = "gan"
 
-    def build(self, image_shape: tuple[int, int, int], num_classes: int | None, device: torch.device) -> Recipe:
+    def build(self, image_shape: tuple[int, ...], num_classes: int | None, device: torch.device) -> Recipe:
         raise NotImplementedError
+
+    def check_batch_size(self, batch_size: int) -> None:
+        """Raise ValueError (naming the fields) when ``train.batch_size`` does not suit this model."""
 
 
 RECIPES: Registry[type[ModelConfig]] = Registry("recipe")

@@ -4,22 +4,22 @@ Both networks follow the seeds' architecture guidelines: no pooling and no fully
 everywhere except G's output and D's input layers, weights drawn from N(0, 0.02). The channel count doubles every
 time the resolution halves, starting from ``width`` channels at half the image size; the generator is the mirror
 image of the discriminator, so for 64x64 images and width 64 they match the reference DCGAN exactly.
+
+The options ``upsample``, ``g_activation`` and ``downsample`` swap single layers for common variants (to study, for
+example, checkerboard artefacts) while keeping the channel plan; their defaults are the reference layout.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from typing import Annotated
 
 import torch
 from torch import nn
 
-from genlab.errors import ConfigError
-from genlab.nets.base import NETS, NetSpec
+from genlab.nets.base import NETS, ConvNetSpec
+from genlab.nets.blocks import Activation, DownMode, UpMode, activation, down, up
 from genlab.schema import Range, register_section
-
-MIN_SIZE, MAX_SIZE = 8, 256
 
 
 def dcgan_init(module: nn.Module) -> None:
@@ -33,33 +33,26 @@ def dcgan_init(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-def _stages(size: int) -> int:
-    """Number of stride-2 layers between 4x4 and ``size``; checks that DCGAN supports the size."""
-    if not (MIN_SIZE <= size <= MAX_SIZE) or size & (size - 1):
-        raise ConfigError(
-            f"the dcgan architecture needs square images whose side is a power of two in [{MIN_SIZE}, {MAX_SIZE}]; "
-            f"data.size is {size}"
-        )
-    return int(math.log2(size)) - 2
-
-
 class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim: int, channels: int, size: int, width: int):
+    def __init__(
+        self,
+        z_dim: int,
+        channels: int,
+        stages: int,
+        width: int,
+        upsample: UpMode = "transposed",
+        act: Activation = "relu",
+    ):
         super().__init__()
-        stages = _stages(size)
         widths = [width * 2 ** (stages - 1 - i) for i in range(stages)]  # channels at 4x4, 8x8, ..., size/2
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(z_dim, widths[0], 4, 1, 0, bias=False),
+            nn.ConvTranspose2d(z_dim, widths[0], 4, 1, 0, bias=False),  # 1x1 -> 4x4: a projection, not an upsample
             nn.BatchNorm2d(widths[0]),
-            nn.ReLU(inplace=True),
+            activation(act, inplace=True),
         ]
         for c_in, c_out in itertools.pairwise(widths):
-            layers += [
-                nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False),
-                nn.BatchNorm2d(c_out),
-                nn.ReLU(inplace=True),
-            ]
-        layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]
+            layers += [*up(c_in, c_out, upsample, bias=False), nn.BatchNorm2d(c_out), activation(act, inplace=True)]
+        layers += [*up(widths[-1], channels, upsample), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.z_dim = z_dim
         self.apply(dcgan_init)
@@ -69,16 +62,15 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels: int, size: int, width: int):
+    def __init__(self, channels: int, stages: int, width: int, downsample: DownMode = "strided"):
         super().__init__()
-        stages = _stages(size)
         widths = [width * 2**i for i in range(stages)]  # channels at size/2, ..., 4x4
-        layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
+        layers: list[nn.Module] = [*down(channels, widths[0], downsample), activation("leakyrelu", inplace=True)]
         for c_in, c_out in itertools.pairwise(widths):
             layers += [
-                nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False),
+                *down(c_in, c_out, downsample, bias=False),
                 nn.BatchNorm2d(c_out),
-                nn.LeakyReLU(0.2, inplace=True),
+                activation("leakyrelu", inplace=True),
             ]
         layers += [nn.Conv2d(widths[-1], 1, 4, 1, 0)]
         self.net = nn.Sequential(*layers)
@@ -89,22 +81,19 @@ class DCGANDiscriminator(nn.Module):
 
 
 @register_section(NETS, key="arch")
-class DCGAN(NetSpec):
+class DCGAN(ConvNetSpec):
     arch: str = "dcgan"
     width: Annotated[int, Range(ge=1, le=4096)] = 64
     """Channels at half the image size; doubled at every further halving (ngf / ndf of the reference)."""
+    upsample: UpMode = "transposed"
+    """How G doubles the resolution: 4x4 stride-2 transposed conv, 3x3 conv + pixel shuffle, or nearest + 3x3 conv."""
+    g_activation: Activation = "relu"
+    """G's hidden nonlinearity; LeakyReLU (slope 0.2) keeps gradients for negative pre-activations."""
+    downsample: DownMode = "strided"
+    """How D halves the resolution: 4x4 stride-2 conv, or 3x3 conv + 2x2 average pooling."""
 
-    def generator(self, z_dim: int, image_shape: tuple[int, int, int]) -> nn.Module:
-        channels, height, width = image_shape
-        _square(height, width)
-        return DCGANGenerator(z_dim, channels, height, self.width)
+    def conv_generator(self, z_dim: int, channels: int, stages: int) -> nn.Module:
+        return DCGANGenerator(z_dim, channels, stages, self.width, self.upsample, self.g_activation)
 
-    def discriminator(self, image_shape: tuple[int, int, int]) -> nn.Module:
-        channels, height, width = image_shape
-        _square(height, width)
-        return DCGANDiscriminator(channels, height, self.width)
-
-
-def _square(height: int, width: int) -> None:
-    if height != width:
-        raise ConfigError(f"the dcgan architecture needs square images, got {height}x{width}")
+    def conv_discriminator(self, channels: int, stages: int) -> nn.Module:
+        return DCGANDiscriminator(channels, stages, self.width, self.downsample)

@@ -1,28 +1,44 @@
 """The interface every GAN objective implements.
 
-An objective turns the discriminator's raw outputs (logits, or critic values for Wasserstein-type objectives) into
-the two players' losses. It knows nothing about optimisers, data or logging; recipes call it. Objectives that need
-more than the outputs use the two hooks: :meth:`Objective.penalty` (e.g. a gradient penalty, added to D's loss)
-and :meth:`Objective.after_d_step` (e.g. weight clipping). Parameters are validated fields, so an objective is
-also its own config section: ``objective: {name: nonsaturating}``.
+An objective turns the discriminator's raw outputs (logits, critic values or reconstruction energies) into the two
+players' losses. It knows nothing about optimisers, data or logging; recipes call it. Every objective also carries
+the two discriminator regularisers that work with any loss, as plain fields:
+
+* ``gp_weight``: a gradient penalty on random interpolates between real and fake samples (WGAN-GP sets it to 10;
+  it can be added to any objective, e.g. ``objective: {name: nonsaturating, gp_weight: 10}``);
+* ``clip``: weight clipping to [-clip, clip] after every discriminator step (WGAN sets it to 0.01).
+
+Objectives that keep state across steps (BEGAN's equilibrium variable) hold it as tensors, update it in
+:meth:`Objective.observe` and round-trip it through :meth:`state_dict`, so it lands in checkpoints. Parameters are
+validated fields, so an objective is also its own config section: ``objective: {name: hinge}``.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import torch
 from torch import nn
 
+from genlab.objectives.penalties import clip_weights, gradient_penalty
 from genlab.registry import Registry
-from genlab.schema import Section
+from genlab.schema import Range, Section
 
 
 class Objective(Section):
     name: str = "nonsaturating"
+    gp_weight: Annotated[float, Range(ge=0)] = 0.0
+    """Weight λ of the gradient penalty λ(‖∇D(x̂)‖₂ − gp_target)² on interpolates x̂; 0 turns it off."""
+    gp_target: Annotated[float, Range(ge=0)] = 1.0
+    """Gradient norm the penalty pulls towards: 1 as in WGAN-GP; 0 for a zero-centred penalty."""
+    clip: Annotated[float, Range(gt=0)] | None = None
+    """Clip every discriminator parameter to [-clip, clip] after each D step (WGAN's Lipschitz constraint)."""
 
     uses_real_in_g_loss: ClassVar[bool] = False
     """Relativistic objectives compare fakes with reals in G's loss; the recipe then passes D(real) to g_loss."""
+    scores: ClassVar[str] = "logits"
+    """What D outputs: "logits" (probability through a sigmoid), "critic" (unbounded scores) or "energy"
+    (non-negative reconstruction errors, which needs the autoencoder discriminator)."""
 
     def d_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
         """Discriminator loss to minimise, from D's outputs on a real and a generated batch."""
@@ -33,18 +49,33 @@ class Objective(Section):
         raise NotImplementedError
 
     def penalty(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | None:
-        """Extra term added to the discriminator loss (None when the objective has none)."""
-        return None
+        """Extra term added to the discriminator loss (None when there is none)."""
+        if self.gp_weight == 0:
+            return None
+        return self.gp_weight * gradient_penalty(discriminator, real, fake, self.gp_target)
 
     def after_d_step(self, discriminator: nn.Module) -> None:
-        """Called after every discriminator update (weight clipping and the like)."""
+        """Called after every discriminator update."""
+        if self.clip is not None:
+            clip_weights(discriminator, self.clip)
 
-    def probability(self, out: torch.Tensor) -> torch.Tensor:
-        """D's output as the probability that the input is real, for logging D(x) and D(G(z)).
+    def readout(self, out: torch.Tensor) -> torch.Tensor:
+        """D's output as logged for D(x) and D(G(z)): a probability for logit objectives, else the raw score."""
+        return torch.sigmoid(out) if self.scores == "logits" else out
 
-        Logit-based objectives read it through the sigmoid; critics that output unbounded scores override this.
+    def observe(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> dict[str, torch.Tensor]:
+        """See D's (detached) outputs of each iteration's last D step; stateful objectives update themselves here.
+
+        Returns extra scalars to log (the same keys every step), left on the device.
         """
-        return torch.sigmoid(out)
+        return {}
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Tensors that change during training (none for most objectives)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`state_dict` returned."""
 
 
 OBJECTIVES: Registry[type[Objective]] = Registry("objective")

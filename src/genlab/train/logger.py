@@ -42,11 +42,13 @@ class MetricsLog:
                 self._tb = SummaryWriter(str(tensorboard_dir), purge_step=resumed_step)
 
     def write(self, record: dict[str, Any]) -> None:
+        """Append one record holding ``step``; records need not share keys (mode statistics come on their own)."""
         self._file.write(json.dumps(record) + "\n")
         self._file.flush()
         if self._tb is not None:
             for key, value in record.items():
-                if key != "step" and isinstance(value, float) and math.isfinite(value):
+                number = isinstance(value, (int, float)) and not isinstance(value, bool)
+                if key != "step" and number and math.isfinite(value):
                     self._tb.add_scalar(key, value, record["step"])
 
     def image(self, tag: str, grid: np.ndarray, step: int) -> None:

@@ -1,8 +1,9 @@
 """The one training loop every recipe runs in.
 
 It knows nothing about GANs or VAEs: it calls ``recipe.train_step`` and handles what all models share: a
-device-resident data sampler, logging (the only place values leave the device), sample grids, atomic
-checkpoints with exact resume, Ctrl-C/SIGTERM, and stopping on NaN/inf without overwriting good checkpoints.
+device-resident data sampler, logging (the only place values leave the device), sample pictures (plus mode
+statistics on the toy mixtures), atomic checkpoints with exact resume, Ctrl-C/SIGTERM, and stopping on NaN/inf
+without overwriting good checkpoints.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from tqdm import tqdm
 from genlab import __version__
 from genlab.config import Config
 from genlab.data import Sampler, load_dataset
+from genlab.data.toy import MIXTURES
 from genlab.errors import ConfigError, TrainingDiverged, TrainingInterrupted
-from genlab.images import make_grid, save_png
+from genlab.images import save_png
+from genlab.metrics.modes import MODE_SAMPLES, mode_stats
 from genlab.train.checkpoint import checkpoint_name, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from genlab.train.logger import MetricsLog
 from genlab.train.rundir import RunDir
 from genlab.train.signals import GracefulStop
+from genlab.viz.samples import render_samples
 
 
 def resolve_device(name: str) -> torch.device:
@@ -98,6 +102,11 @@ class Trainer:
         self.data_info = {"shape": list(data.shape), "num_classes": data.num_classes}
         self.recipe = config.model.build(data.shape, data.num_classes, self.device)
         self.sampler = Sampler(data, config.train.batch_size, config.seed, self.device)
+        self._mixture = MIXTURES.get(config.data.name)
+        vectors = len(data.shape) == 1
+        self._drawable = not vectors or data.shape == (2,)
+        # The same real points under every scatter plot fix its axes, so frames of a run are comparable.
+        self._reference = data.images[:MODE_SAMPLES].clone() if vectors else None
         self.step = 0
         self.elapsed = 0.0
         self.resumed_from: int | None = None
@@ -206,13 +215,25 @@ class Trainer:
             self._diverged(bad_step, {})
 
     def _write_samples(self, log: MetricsLog) -> None:
+        """Picture of samples from a fixed seed; on a toy mixture also its mode statistics, as their own record."""
         self._check_finite()
-        images = self.recipe.sample(
-            self.config.train.n_samples, generator=torch.Generator().manual_seed(self.config.seed)
-        )
-        grid = make_grid(images)
-        save_png(grid, self.run.samples_dir / f"step-{self.step:08d}.png", upscale=max(1, 64 // images.shape[-1]))
-        log.image("samples", grid, self.step)
+        # On a mixture one draw serves both, so the scatter plot shows exactly the points the statistics describe.
+        n = MODE_SAMPLES if self._mixture is not None else self.config.train.n_samples
+        samples = self.recipe.sample(n, generator=torch.Generator().manual_seed(self.config.seed))
+        if self._drawable:
+            picture = render_samples(samples, self._reference)
+            save_png(picture, self.run.samples_dir / f"step-{self.step:08d}.png")
+            log.image("samples", picture, self.step)
+        if self._mixture is not None:
+            stats = mode_stats(samples, self._mixture)
+            log.write(
+                {
+                    "step": self.step,
+                    "modes/covered": stats.modes_covered,
+                    "modes/high_quality": stats.high_quality,
+                    "modes/reverse_kl": stats.reverse_kl,
+                }
+            )
 
     def _save(self) -> None:
         if self._saved_step == self.step:

@@ -20,14 +20,15 @@ def plot_curves(metrics_path: str | Path, out: str | Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    steps = [r["step"] for r in records]
-    keys = [k for k in records[-1] if k not in BOOKKEEPING]
+    # Records differ in keys (mode statistics come on their own at sampling steps): plot each where it is present.
+    keys = [k for k in dict.fromkeys(k for r in records for k in r) if k not in BOOKKEEPING]
     panels = [[k for k in keys if k.startswith("loss")], [k for k in keys if not k.startswith("loss")]]
     panels = [p for p in panels if p]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.8), squeeze=False)
     for ax, names in zip(axes[0], panels, strict=True):
         for name in names:
-            ax.plot(steps, [r.get(name, float("nan")) for r in records], label=name)
+            present = [r for r in records if name in r]
+            ax.plot([r["step"] for r in present], [r[name] for r in present], label=name)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.legend()

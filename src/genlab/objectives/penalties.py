@@ -1,0 +1,36 @@
+"""Discriminator regularisers that work with any objective: the gradient penalty and weight clipping."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def interpolate(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Random points x̂ = εx + (1 − ε)G(z) on the segments between paired real and fake samples.
+
+    One ε ~ U[0, 1] per sample, broadcast over all of its coordinates: the penalty is meant to hold along straight
+    lines between the two distributions (Gulrajani et al. 2017), which a per-pixel ε would not sample.
+    """
+    eps = torch.rand((real.shape[0],) + (1,) * (real.ndim - 1), device=real.device, dtype=real.dtype)
+    return torch.lerp(fake, real, eps)
+
+
+def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor, target: float) -> torch.Tensor:
+    """Mean over the batch of (‖∇ₓD(x̂)‖₂ − target)² at random interpolates x̂ (unweighted).
+
+    ``create_graph`` keeps the penalty differentiable with respect to D's weights, which is what trains them.
+    """
+    points = interpolate(real.detach(), fake.detach()).requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminator(points).sum(), points, create_graph=True)
+    norms = grad.flatten(1).norm(dim=1)
+    return ((norms - target) ** 2).mean()
+
+
+@torch.no_grad()
+def clip_weights(module: nn.Module, bound: float) -> None:
+    """Clamp every parameter of ``module`` to [-bound, bound] in place (the original WGAN's Lipschitz constraint)."""
+    params = list(module.parameters())
+    if params:
+        torch._foreach_clamp_min_(params, -bound)
+        torch._foreach_clamp_max_(params, bound)

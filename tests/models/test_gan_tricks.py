@@ -1,0 +1,131 @@
+"""Each GAN trick and schedule, switched on from the config, does what it says."""
+
+import pytest
+import torch
+
+from genlab.config import load_config
+from genlab.data import DataConfig, Sampler, load_dataset
+from genlab.errors import ConfigError
+from genlab.models.gan import GANConfig, pack_samples
+
+
+def build(size: int = 8, **model):
+    data = load_dataset(DataConfig(name="digits", size=size, limit=64))
+    cfg = GANConfig.model_validate({"z_dim": 4, "generator": {"width": 8}, "discriminator": {"width": 8}} | model)
+    torch.manual_seed(0)
+    return cfg.build(data.shape, 10, torch.device("cpu")), Sampler(data, 16, 0, "cpu")
+
+
+def spy_on_discriminator(recipe):
+    seen = []
+    recipe.discriminator.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach().clone()))
+    return seen
+
+
+def test_packing_joins_consecutive_samples_along_channels():
+    x = torch.arange(4 * 1 * 2 * 2.0).reshape(4, 1, 2, 2)
+    packed = pack_samples(x, 2)
+    assert packed.shape == (2, 2, 2, 2)
+    assert torch.equal(packed[1, 0], x[2, 0]) and torch.equal(packed[1, 1], x[3, 0])
+    recipe, sampler = build(tricks={"pack": 4})
+    seen = spy_on_discriminator(recipe)
+    recipe.train_step(sampler, 0)
+    assert {tuple(t.shape) for t in seen} == {(4, 4, 8, 8)}  # 16 samples of 1 channel -> 4 packs of 4 channels
+
+
+def test_pack_must_divide_the_batch_size():
+    with pytest.raises(ConfigError, match=r"train.batch_size \(30\) must be a multiple of model.tricks.pack \(4\)"):
+        load_config({}, ["model.tricks.pack=4", "train.batch_size=30"])
+
+
+def test_instance_noise_perturbs_what_d_sees():
+    recipe, sampler = build(tricks={"instance_noise": {"std": 0.5}})
+    seen = spy_on_discriminator(recipe)
+    state = sampler.state_dict()
+    recipe.train_step(sampler, 0)
+    sampler.load_state_dict(state)
+    real = sampler.next().images
+    noise = seen[0] - real  # the first D input is the real batch
+    assert abs(noise.std().item() - 0.5) < 0.05 and abs(noise.mean().item()) < 0.05
+
+
+def test_separate_batches_keep_batchnorm_statistics_apart_and_joint_mixes_them():
+    real, fake_a, fake_b = torch.randn(8, 1, 16, 16), torch.randn(8, 1, 16, 16), 3 + torch.randn(8, 1, 16, 16)
+    for mode, independent in (("separate", True), ("joint", False)):
+        recipe, _ = build(size=16, tricks={"d_batches": mode})  # at 16 px D has a BatchNorm layer
+        real_a, _ = recipe._score(real, fake_a)
+        real_b, _ = recipe._score(real, fake_b)
+        assert torch.allclose(real_a, real_b) == independent, mode
+
+
+def test_replay_feeds_old_fakes_to_d():
+    recipe, sampler = build(tricks={"replay": {"size": 32, "fraction": 0.5}})
+    recipe.train_step(sampler, 0)
+    assert recipe.replay.filled == 8
+    pool_before = recipe.replay.pool[:8].clone()
+    seen = spy_on_discriminator(recipe)
+    recipe.train_step(sampler, 1)
+    shown_fakes = seen[1]
+    assert sum(any(torch.equal(row, old) for old in pool_before) for row in shown_fakes) == 8
+
+
+def test_ema_generator_is_checkpointed_and_used_for_sampling():
+    recipe, sampler = build(tricks={"ema": {"decay": 0.5}})
+    for step in range(3):
+        recipe.train_step(sampler, step)
+    assert "generator_ema" in recipe.state_dict()["networks"]
+    z_seed = torch.Generator().manual_seed(1)
+    samples = recipe.sample(4, generator=z_seed)
+    z = torch.randn(4, 4, generator=torch.Generator().manual_seed(1))
+    recipe.ema.net.eval()
+    assert torch.equal(samples, recipe.ema.net(z))
+    recipe.generator.eval()
+    assert not torch.allclose(samples, recipe.generator(z))
+
+
+def test_each_network_gets_its_own_optimiser_and_learning_rate():
+    recipe, _ = build(g_optim={"name": "adam", "lr": 1e-4}, d_optim={"name": "sgd", "lr": 4e-4, "momentum": 0.5})
+    g, d = recipe.optimizers["generator"], recipe.optimizers["discriminator"]
+    assert isinstance(g, torch.optim.Adam) and g.param_groups[0]["lr"] == 1e-4
+    assert isinstance(d, torch.optim.SGD) and d.param_groups[0]["lr"] == 4e-4 and d.param_groups[0]["momentum"] == 0.5
+
+
+def d_and_g_updates(recipe):
+    return (
+        int(recipe.optimizers["discriminator"].state_dict()["state"][0]["step"]),
+        int(recipe.optimizers["generator"].state_dict()["state"][0]["step"]),
+    )
+
+
+def test_adaptive_schedule_trains_each_player_until_its_loss_is_low_or_capped():
+    recipe, sampler = build(schedule={"name": "adaptive", "d_threshold": -1.0, "g_threshold": 100.0, "max_steps": 4})
+    metrics = recipe.train_step(sampler, 0)
+    assert d_and_g_updates(recipe) == (4, 1)  # D's loss never falls below -1: capped; G's is below 100 at once
+    assert metrics["schedule/d_updates"].item() == 4 and metrics["schedule/g_updates"].item() == 1
+    recipe, sampler = build(schedule={"name": "adaptive", "d_threshold": 100.0, "g_threshold": -1.0, "max_steps": 3})
+    recipe.train_step(sampler, 0)
+    assert d_and_g_updates(recipe) == (1, 3)
+
+
+def test_skip_strong_d_leaves_an_overpowering_discriminator_alone():
+    recipe, sampler = build(schedule={"name": "skip-strong-d", "accuracy": 0.5}, d_steps=2)
+    with torch.no_grad():  # make D call everything fake: every fake is recognised, accuracy 1 > 0.5
+        recipe.discriminator.net[-1].bias.fill_(-100.0)
+    before = [p.clone() for p in recipe.discriminator.parameters()]
+    metrics = recipe.train_step(sampler, 0)
+    assert all(torch.equal(a, b) for a, b in zip(before, recipe.discriminator.parameters(), strict=True))
+    assert metrics["schedule/d_updates"].item() == 0
+    assert recipe.optimizers["generator"].state_dict()["state"][0]["step"] == 1
+    recipe, sampler = build(schedule={"name": "skip-strong-d", "accuracy": 1.0}, d_steps=2)
+    assert recipe.train_step(sampler, 0)["schedule/d_updates"].item() == 2
+
+
+def test_adaptive_schedule_rejects_d_steps():
+    with pytest.raises(ConfigError, match="adaptive schedule sets the number of D steps itself"):
+        load_config({}, ["model.schedule=adaptive", "model.d_steps=3"])
+
+
+def test_relativistic_objective_trains_through_the_recipe():
+    recipe, sampler = build(objective="ragan")
+    metrics = recipe.train_step(sampler, 0)
+    assert torch.isfinite(torch.stack(list(metrics.values()))).all()
