@@ -21,12 +21,21 @@ def test_defaults_validate_and_round_trip_through_yaml(tmp_path):
     assert isinstance(cfg.model, GANConfig) and cfg.model.objective.name == "nonsaturating"
 
 
-@pytest.mark.parametrize("name", ["dcgan-digits", "dcgan-mnist"])
+@pytest.mark.parametrize("name", presets())
 def test_presets_load_by_name_and_from_the_configs_folder(name):
-    assert name in presets()
     by_name = load_config(name)
     assert by_name == load_config(f"configs/{name}.yaml")
     assert by_name.name == name
+
+
+def test_every_objective_has_ready_configs_for_mnist_and_the_2d_mixtures():
+    from genlab.objectives import OBJECTIVES
+
+    assert {"dcgan-digits", "dcgan-mnist"} <= set(presets())
+    for objective in OBJECTIVES.names():
+        for data in ("mnist", "grid25", "ring8"):
+            cfg = load_config(f"{objective}-{data}")
+            assert (cfg.model.objective.name, cfg.data.name) == (objective, data)
 
 
 def test_overrides_parse_values_as_yaml():
@@ -88,7 +97,8 @@ def test_malformed_overrides_and_files(tmp_path):
     assert "is not valid YAML" in error_of(source=tmp_path / "bad.yaml")
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
     assert "must hold a mapping" in error_of(source=tmp_path / "list.yaml")
-    assert "ready configs: dcgan-digits" in error_of(source=tmp_path / "missing.yaml")
+    assert "`genlab config --list` shows the" in error_of(source=tmp_path / "missing.yaml")
+    assert "did you mean 'wgan-gp-grid25'?" in error_of(source="wgan-gb-grid25")
 
 
 def test_configs_are_immutable_and_dumps_are_complete():
@@ -103,7 +113,8 @@ def test_configs_are_immutable_and_dumps_are_complete():
 
 def test_extends_merges_a_base_config_and_switching_kind_starts_afresh(tmp_path):
     (tmp_path / "base.yaml").write_text(
-        "name: base\nmodel:\n  z_dim: 7\n  objective: {name: wgan-gp, gp_weight: 3}\ntrain: {steps: 11, batch_size: 8}\n"
+        "name: base\nmodel:\n  z_dim: 7\n  objective: {name: wgan-gp, gp_weight: 3}\n"
+        "train: {steps: 11, batch_size: 8}\n"
     )
     (tmp_path / "child.yaml").write_text("extends: base.yaml\nname: child\ntrain: {steps: 22}\n")
     cfg = load_config(tmp_path / "child.yaml")

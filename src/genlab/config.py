@@ -21,7 +21,9 @@ from genlab.data import DataConfig
 from genlab.errors import ConfigError
 from genlab.models import RECIPES, ModelConfig
 from genlab.models.gan import GANConfig
+from genlab.registry import did_you_mean
 from genlab.schema import Range, Section, config_error, registered
+from genlab.train.lr_decay import DecayKind
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 
@@ -39,6 +41,10 @@ class TrainConfig(Section):
     checkpoint_every: Annotated[int, Range(ge=0)] = 1000
     """Steps between checkpoints (0: only at the end). Ctrl-C and SIGTERM always save one."""
     keep_checkpoints: Annotated[int, Range(ge=1)] = 3
+    lr_decay: DecayKind = "none"
+    """Decay every learning rate to 0 by the last step: none, linear or cosine."""
+    lr_decay_start: Annotated[float, Range(ge=0, lt=1)] = 0.0
+    """Fraction of train.steps before the decay begins."""
     n_samples: Annotated[int, Range(ge=1, le=1024)] = 64
     """Images in each sample grid (toy mixtures ring8, grid25 draw the 2,500 points of their mode statistics)."""
     progress: bool = True
@@ -83,7 +89,10 @@ def _find_config(source: str | Path, relative_to: Path | None = None) -> Path:
             return path
     preset = PRESETS_DIR / f"{Path(str(source)).stem}.yaml"
     if str(source).endswith((".yaml", ".yml")) or not preset.is_file():
-        raise ConfigError(f"config file {source} not found; ready configs: {', '.join(presets())}")
+        hint = did_you_mean(Path(str(source)).stem, presets())
+        raise ConfigError(
+            f"config file {source} not found{hint}; `genlab config --list` shows the {len(presets())} ready configs"
+        )
     return preset
 
 

@@ -129,3 +129,13 @@ def test_relativistic_objective_trains_through_the_recipe():
     recipe, sampler = build(objective="ragan")
     metrics = recipe.train_step(sampler, 0)
     assert torch.isfinite(torch.stack(list(metrics.values()))).all()
+
+
+def test_uniform_latent_prior_is_bounded_and_sampling_is_seeded():
+    recipe, _ = build(latent="uniform")
+    z = recipe._latents(4000)
+    assert z.abs().max() <= 1 and abs(z.std().item() - 3**-0.5) < 0.02  # U[-1, 1] has std 1/sqrt(3)
+    normal, _ = build()
+    assert normal._latents(4000).abs().max() > 2
+    a = recipe.sample(5, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(a, recipe.sample(5, generator=torch.Generator().manual_seed(3)))

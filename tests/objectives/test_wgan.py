@@ -42,7 +42,7 @@ def test_gradient_penalty_of_a_linear_critic_is_hand_computable():
     assert penalty.item() == pytest.approx(10 * (5 - 1) ** 2)
     penalty.backward()  # differentiable w.r.t. the critic's weights: d/dw 10 (|w| - 1)^2 = 20 (|w| - 1) w / |w|
     assert critic.weight.grad[0].tolist() == pytest.approx([20 * 4 * 3 / 5, 20 * 4 * 4 / 5])
-    assert gradient_penalty(critic_fn, real, fake, target=0.0).item() == pytest.approx(25.0)
+    assert gradient_penalty(critic_fn, real, target=0.0).item() == pytest.approx(25.0)
 
 
 def test_interpolates_use_one_epsilon_per_sample_not_per_pixel():
@@ -57,6 +57,13 @@ def test_interpolates_use_one_epsilon_per_sample_not_per_pixel():
     points = interpolate(real, fake)
     ratio = (points - fake) / (real - fake)
     assert torch.allclose(ratio, ratio[:, :1].expand_as(ratio), atol=1e-4)  # on the segment fake -> real
+
+
+def test_r1_penalty_is_taken_at_the_real_samples():
+    # f(x) = |x|^2 has gradient 2x: at real points (1, 0) and (0, 2) the squared norms are 4 and 16.
+    real, fake = torch.tensor([[1.0, 0.0], [0.0, 2.0]]), torch.zeros(2, 2)
+    r1 = OBJECTIVES.get("nonsaturating")(gp_weight=0.5, gp_target=0, gp_points="real")
+    assert r1.penalty(lambda x: (x**2).sum(1), real, fake).item() == pytest.approx(0.5 * (4 + 16) / 2)
 
 
 def test_any_objective_can_take_the_penalty():

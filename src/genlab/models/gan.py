@@ -51,6 +51,8 @@ class GANTricks(Section):
 class GANConfig(ModelConfig):
     recipe: str = "gan"
     z_dim: Annotated[int, Range(ge=1, le=4096)] = 100
+    latent: Literal["normal", "uniform"] = "normal"
+    """Prior of z: standard normal, or uniform on [-1, 1]^z_dim (bounded: no tail for G to map off the data)."""
     generator: Net = DCGAN()
     discriminator: Net = DCGAN()
     objective: ObjectiveField = NonSaturating()
@@ -118,8 +120,12 @@ class GAN(Recipe):
 
     # -- the two moves the schedule combines -------------------------------------------------------------------
 
-    def _latents(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.cfg.z_dim, device=self.device)
+    def _latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` prior draws, from ``generator`` when given (on its device) else from the global RNG here."""
+        device = self.device if generator is None else generator.device
+        uniform = self.cfg.latent == "uniform"
+        z = (torch.rand if uniform else torch.randn)(n, self.cfg.z_dim, device=device, generator=generator)
+        return (z * 2 - 1 if uniform else z).to(self.device)
 
     def _d_input(self, samples: torch.Tensor) -> torch.Tensor:
         """What D sees of a batch: instance noise added, then packed."""
@@ -201,7 +207,7 @@ class GAN(Recipe):
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
         # Latents come from a CPU generator so a seed gives the same samples on any device; eval mode uses
         # BatchNorm's running statistics, so sampling neither depends on the batch nor changes training state.
-        z = torch.randn(n, self.cfg.z_dim, generator=generator).to(self.device)
+        z = self._latents(n, generator if generator is not None else torch.Generator())
         net = self.ema.net if self.ema is not None else self.generator
         was_training = net.training
         net.eval()

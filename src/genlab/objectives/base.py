@@ -15,12 +15,12 @@ validated fields, so an objective is also its own config section: ``objective: {
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 import torch
 from torch import nn
 
-from genlab.objectives.penalties import clip_weights, gradient_penalty
+from genlab.objectives.penalties import clip_weights, gradient_penalty, interpolate
 from genlab.registry import Registry
 from genlab.schema import Range, Section
 
@@ -31,6 +31,8 @@ class Objective(Section):
     """Weight λ of the gradient penalty λ(‖∇D(x̂)‖₂ − gp_target)² on interpolates x̂; 0 turns it off."""
     gp_target: Annotated[float, Range(ge=0)] = 1.0
     """Gradient norm the penalty pulls towards: 1 as in WGAN-GP; 0 for a zero-centred penalty."""
+    gp_points: Literal["interpolates", "real"] = "interpolates"
+    """Where the penalty is taken: random interpolates (WGAN-GP) or the real samples (R1, Mescheder et al. 2018)."""
     clip: Annotated[float, Range(gt=0)] | None = None
     """Clip every discriminator parameter to [-clip, clip] after each D step (WGAN's Lipschitz constraint)."""
 
@@ -52,7 +54,8 @@ class Objective(Section):
         """Extra term added to the discriminator loss (None when there is none)."""
         if self.gp_weight == 0:
             return None
-        return self.gp_weight * gradient_penalty(discriminator, real, fake, self.gp_target)
+        points = interpolate(real, fake) if self.gp_points == "interpolates" else real
+        return self.gp_weight * gradient_penalty(discriminator, points, self.gp_target)
 
     def after_d_step(self, discriminator: nn.Module) -> None:
         """Called after every discriminator update."""

@@ -16,12 +16,12 @@ def interpolate(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     return torch.lerp(fake, real, eps)
 
 
-def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor, target: float) -> torch.Tensor:
-    """Mean over the batch of (‖∇ₓD(x̂)‖₂ − target)² at random interpolates x̂ (unweighted).
+def gradient_penalty(discriminator: nn.Module, points: torch.Tensor, target: float) -> torch.Tensor:
+    """Mean over the batch of (‖∇ₓD(x)‖₂ − target)² at ``points`` (unweighted).
 
     ``create_graph`` keeps the penalty differentiable with respect to D's weights, which is what trains them.
     """
-    points = interpolate(real.detach(), fake.detach()).requires_grad_(True)
+    points = points.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(discriminator(points).sum(), points, create_graph=True)
     norms = grad.flatten(1).norm(dim=1)
     return ((norms - target) ** 2).mean()

@@ -25,6 +25,7 @@ from genlab.images import save_png
 from genlab.metrics.modes import MODE_SAMPLES, mode_stats
 from genlab.train.checkpoint import checkpoint_name, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from genlab.train.logger import MetricsLog
+from genlab.train.lr_decay import LRDecay
 from genlab.train.rundir import RunDir
 from genlab.train.signals import GracefulStop
 from genlab.viz.samples import render_samples
@@ -102,6 +103,8 @@ class Trainer:
         self.data_info = {"shape": list(data.shape), "num_classes": data.num_classes}
         self.recipe = config.model.build(data.shape, data.num_classes, self.device)
         self.sampler = Sampler(data, config.train.batch_size, config.seed, self.device)
+        train = config.train
+        self.lr_decay = LRDecay(self.recipe.optimizers, train.steps, train.lr_decay, train.lr_decay_start)
         self._mixture = MIXTURES.get(config.data.name)
         vectors = len(data.shape) == 1
         self._drawable = not vectors or data.shape == (2,)
@@ -151,6 +154,7 @@ class Trainer:
             session_start = interval_start = time.perf_counter()
             elapsed_before, batches_before, hook_seconds = self.elapsed, self.sampler.batches_drawn, 0.0
             while self.step < cfg.steps:
+                self.lr_decay.apply(self.step)
                 metrics = self.recipe.train_step(self.sampler, self.step)
                 self.step += 1
                 means.add(metrics, self.step)
