@@ -26,7 +26,12 @@ STATEFUL_TRICKS = (
 )
 
 
-@pytest.mark.parametrize("tricks", [(), STATEFUL_TRICKS], ids=["plain", "ema-replay-noise-pack-gp"])
+BEGAN = ("model.objective=began", "model.discriminator={arch: autoencoder, distance: l1, width: 8, code_dim: 8}")
+
+
+@pytest.mark.parametrize(
+    "tricks", [(), STATEFUL_TRICKS, BEGAN], ids=["plain", "ema-replay-noise-pack-gp", "began-equilibrium"]
+)
 def test_half_plus_resume_plus_half_equals_one_go_bit_for_bit(tiny_config, tmp_path, tricks):
     full = train(tiny_config, tmp_path / "full", "train.steps=24", *tricks)
     train(tiny_config, tmp_path / "half", "train.steps=12", *tricks)
