@@ -104,3 +104,14 @@ def test_defaults_are_the_reference_layout():
 def test_vector_data_is_a_config_error_that_points_to_mlp():
     with pytest.raises(ConfigError, match=r"dcgan architecture needs image data.*mlp"):
         DCGAN().discriminator((2,))
+
+
+@pytest.mark.parametrize(("norm", "per_sample"), [("batch", False), ("layer", True), ("none", True)])
+def test_discriminator_norm_decides_whether_a_score_depends_on_the_rest_of_the_batch(norm, per_sample):
+    torch.manual_seed(0)
+    D = DCGAN(width=8, d_norm=norm).discriminator((1, 16, 16))
+    x, others_a, others_b = torch.randn(1, 1, 16, 16), torch.randn(7, 1, 16, 16), 5 + torch.randn(7, 1, 16, 16)
+    score_a, score_b = D(torch.cat([x, others_a]))[0], D(torch.cat([x, others_b]))[0]
+    assert torch.allclose(score_a, score_b, atol=1e-6) == per_sample
+    convs = [m for m in D.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert all(c.bias is not None for c in convs) == (norm == "none")  # a bias only where no norm follows

@@ -12,7 +12,7 @@ example, checkerboard artefacts) while keeping the channel plan; their defaults 
 from __future__ import annotations
 
 import itertools
-from typing import Annotated
+from typing import Annotated, Literal
 
 import torch
 from torch import nn
@@ -61,15 +61,27 @@ class DCGANGenerator(nn.Module):
         return self.net(z.view(z.shape[0], self.z_dim, 1, 1))
 
 
+DNorm = Literal["batch", "layer", "none"]
+
+
+def d_norm_layers(kind: DNorm, channels: int) -> list[nn.Module]:
+    """D's normalisation after a hidden conv. Layer norm (one group over C, H, W per sample) suits per-sample
+    gradient penalties, which BatchNorm's mixing of samples breaks (Gulrajani et al. 2017)."""
+    if kind == "batch":
+        return [nn.BatchNorm2d(channels)]
+    return [nn.GroupNorm(1, channels)] if kind == "layer" else []
+
+
 class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels: int, stages: int, width: int, downsample: DownMode = "strided"):
+    def __init__(self, channels: int, stages: int, width: int, downsample: DownMode = "strided", norm: DNorm = "batch"):
         super().__init__()
         widths = [width * 2**i for i in range(stages)]  # channels at size/2, ..., 4x4
         layers: list[nn.Module] = [*down(channels, widths[0], downsample), activation("leakyrelu", inplace=True)]
         for c_in, c_out in itertools.pairwise(widths):
+            norm_layers = d_norm_layers(norm, c_out)
             layers += [
-                *down(c_in, c_out, downsample, bias=False),
-                nn.BatchNorm2d(c_out),
+                *down(c_in, c_out, downsample, bias=not norm_layers),  # a norm's shift would cancel the bias
+                *norm_layers,
                 activation("leakyrelu", inplace=True),
             ]
         layers += [nn.Conv2d(widths[-1], 1, 4, 1, 0)]
@@ -91,9 +103,11 @@ class DCGAN(ConvNetSpec):
     """G's hidden nonlinearity; LeakyReLU (slope 0.2) keeps gradients for negative pre-activations."""
     downsample: DownMode = "strided"
     """How D halves the resolution: 4x4 stride-2 conv, or 3x3 conv + 2x2 average pooling."""
+    d_norm: DNorm = "batch"
+    """D's normalisation: batch (DCGAN), layer (for gradient penalties) or none."""
 
     def conv_generator(self, z_dim: int, channels: int, stages: int) -> nn.Module:
         return DCGANGenerator(z_dim, channels, stages, self.width, self.upsample, self.g_activation)
 
     def conv_discriminator(self, channels: int, stages: int) -> nn.Module:
-        return DCGANDiscriminator(channels, stages, self.width, self.downsample)
+        return DCGANDiscriminator(channels, stages, self.width, self.downsample, self.d_norm)

@@ -6,8 +6,8 @@ minimises -E_z f(G(z)). The two variants differ only in how they keep f Lipschit
 * ``wgan``: clip every critic weight to [-0.01, 0.01] after each critic step; train with RMSProp, lr 5e-5, and
   5 critic steps per generator step (the paper's defaults; see configs/wgan-*.yaml);
 * ``wgan-gp``: no clipping, a penalty 10 (‖∇f(x̂)‖₂ - 1)² on random interpolates; Adam lr 1e-4, betas (0, 0.9),
-  5 critic steps (configs/wgan-gp-*.yaml). BatchNorm in the critic breaks the per-sample penalty; prefer
-  ``norm: none`` (or layer norm) there.
+  5 critic steps (configs/wgan-gp-*.yaml). BatchNorm in the critic breaks the per-sample penalty, so
+  wgan-gp-mnist uses the DCGAN critic with ``d_norm: layer``.
 """
 
 from __future__ import annotations
