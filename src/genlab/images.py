@@ -34,16 +34,9 @@ def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -
     return grid
 
 
-def save_png(picture: np.ndarray, path: str | Path, upscale: int = 1) -> Path:
-    """Write an (H, W, C) uint8 picture to a PNG file atomically; ``upscale`` enlarges small pictures."""
+def save_png(picture: np.ndarray, path: str | Path) -> Path:
+    """Write an (H, W, C) uint8 picture (e.g. from :func:`genlab.viz.render_samples`) to a PNG file atomically."""
     image = Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture)
-    if upscale > 1:
-        image = image.resize((image.width * upscale, image.height * upscale), Image.Resampling.NEAREST)
     with atomic_write(path) as handle:
         image.save(handle, format="PNG")
     return Path(path)
-
-
-def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None, upscale: int = 1) -> Path:
-    """Write a grid of (N, C, H, W) images in [-1, 1] to a PNG file."""
-    return save_png(make_grid(images, nrow), path, upscale)

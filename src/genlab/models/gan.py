@@ -65,8 +65,7 @@ class GANConfig(ModelConfig):
 
     @model_validator(mode="after")
     def _consistent(self) -> GANConfig:
-        energy_net = getattr(self.discriminator, "distance", None) is not None
-        if (self.objective.scores == "energy") != energy_net:
+        if (self.objective.scores == "energy") != (self.discriminator.outputs == "energy"):
             need = "needs" if self.objective.scores == "energy" else "cannot use"
             raise ValueError(
                 f"objective '{self.objective.name}' {need} an autoencoder discriminator (one that outputs "

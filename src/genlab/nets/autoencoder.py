@@ -75,6 +75,7 @@ class AutoEncoderDiscriminator(nn.Module):
 @register_section(NETS, key="arch")
 class AutoEncoder(NetSpec):
     arch: str = "autoencoder"
+    outputs = "energy"
     distance: Distance = "mse"
     """Reconstruction energy per sample: mean squared error (EBGAN) or mean absolute error (BEGAN)."""
     width: Annotated[int, Range(ge=1, le=4096)] = 64

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
+from typing import ClassVar, Literal
 
 from torch import nn
 from torch.nn.utils import parametrizations
@@ -35,6 +36,8 @@ class NetSpec(Section):
     """
 
     arch: str = "dcgan"
+    outputs: ClassVar[Literal["scores", "energy"]] = "scores"
+    """What the discriminator returns: a score (logit or critic value) or a reconstruction energy (EBGAN, BEGAN)."""
     spectral_norm: bool = False
     """Spectrally normalise every conv and linear weight of the network this spec builds (Miyato et al. 2018).
 

@@ -4,8 +4,9 @@ An objective turns the discriminator's raw outputs (logits, critic values or rec
 players' losses. It knows nothing about optimisers, data or logging; recipes call it. Every objective also carries
 the two discriminator regularisers that work with any loss, as plain fields:
 
-* ``gp_weight``: a gradient penalty on random interpolates between real and fake samples (WGAN-GP sets it to 10;
-  it can be added to any objective, e.g. ``objective: {name: nonsaturating, gp_weight: 10}``);
+* ``gp_weight``: a gradient penalty on random interpolates between real and fake samples, or on the real samples
+  (``gp_points: real``, R1); WGAN-GP sets it to 10, and it can be added to any objective, e.g.
+  ``objective: {name: nonsaturating, gp_weight: 10}``;
 * ``clip``: weight clipping to [-clip, clip] after every discriminator step (WGAN sets it to 0.01).
 
 Objectives that keep state across steps (BEGAN's equilibrium variable) hold it as tensors, update it in
@@ -28,7 +29,7 @@ from genlab.schema import Range, Section
 class Objective(Section):
     name: str = "nonsaturating"
     gp_weight: Annotated[float, Range(ge=0)] = 0.0
-    """Weight λ of the gradient penalty λ(‖∇D(x̂)‖₂ − gp_target)² on interpolates x̂; 0 turns it off."""
+    """Weight λ of the gradient penalty λ(‖∇D(x̂)‖₂ − gp_target)² at the ``gp_points``; 0 turns it off."""
     gp_target: Annotated[float, Range(ge=0)] = 1.0
     """Gradient norm the penalty pulls towards: 1 as in WGAN-GP; 0 for a zero-centred penalty."""
     gp_points: Literal["interpolates", "real"] = "interpolates"
