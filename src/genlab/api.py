@@ -1,4 +1,4 @@
-"""The Python API behind every CLI command: train, resume, load a run, sample, demo."""
+"""The Python API behind every CLI command: train, resume, load a run, sample, evaluate, train a classifier, demo."""
 
 from __future__ import annotations
 
@@ -8,9 +8,17 @@ from typing import Any
 
 import torch
 
-from genlab.config import Config, load_config, validate_config
+from genlab import __version__
+from genlab.config import Config, dump_config, load_config, presets, validate_config
+from genlab.data import DATASETS, DataConfig, load_dataset
+from genlab.errors import GenlabError
+from genlab.fileio import write_json
 from genlab.images import save_png
+from genlab.metrics.evaluate import EvalConfig, EvalResult, Evaluator
+from genlab.metrics.features import DomainClassifier, save_classifier
 from genlab.models import Recipe
+from genlab.models.classifier import Classifier
+from genlab.schema import validate_section
 from genlab.train import RunDir, Trainer, TrainResult, load_checkpoint, resolve_device
 from genlab.viz.curves import plot_curves
 from genlab.viz.samples import render_samples
@@ -42,8 +50,8 @@ def resume(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
     return _finish(Trainer.resume(run_dir, overrides))
 
 
-def load_run(path: str | Path, device: str = "auto") -> Recipe:
-    """The trained model of a run folder (its latest checkpoint) or of a checkpoint file, ready to sample."""
+def _open(path: str | Path, device: str) -> tuple[Path, dict, Config, Recipe]:
+    """Checkpoint file, its state, config and rebuilt recipe (networks only) for a run folder or checkpoint."""
     path = Path(path)
     checkpoint = path if path.is_file() else RunDir.open(path).latest_checkpoint()
     target = resolve_device(device)
@@ -51,7 +59,12 @@ def load_run(path: str | Path, device: str = "auto") -> Recipe:
     cfg = validate_config(state["config"], str(checkpoint))
     recipe = cfg.model.build(tuple(state["data"]["shape"]), state["data"]["num_classes"], target)
     recipe.load_state_dict(state["recipe"], weights_only=True)
-    return recipe
+    return checkpoint, state, cfg, recipe
+
+
+def load_run(path: str | Path, device: str = "auto") -> Recipe:
+    """The trained model of a run folder (its latest checkpoint) or of a checkpoint file, ready to sample."""
+    return _open(path, device)[3]
 
 
 def sample(
@@ -62,6 +75,140 @@ def sample(
     if out is not None:
         save_png(render_samples(images), out)
     return images
+
+
+def evaluate(
+    path: str | Path,
+    metrics: list[str] | tuple[str, ...] | None = None,
+    n: int | None = None,
+    *,
+    features: str | None = None,
+    device: str = "auto",
+    out: str | Path | None = None,
+) -> EvalResult:
+    """Evaluate a run's generator (its EMA copy when it has one) with the evaluation suite; writes ``eval.json``.
+
+    Unset arguments take the run's ``eval`` config section. The JSON goes to ``out`` or the run folder.
+    """
+    checkpoint, state, cfg, recipe = _open(path, device)
+    if not recipe.generative:
+        raise GenlabError(f"{checkpoint} holds a {cfg.model.recipe}, which does not generate samples to evaluate")
+    changes = {"metrics": metrics, "n": n, "features": features}
+    eval_cfg = validate_section(EvalConfig, {**cfg.eval.model_dump(), **{k: v for k, v in changes.items() if v}})
+    evaluator = Evaluator(eval_cfg, cfg.data, resolve_device(device))
+    samples = recipe.sample(eval_cfg.n, generator=torch.Generator().manual_seed(eval_cfg.seed))
+    result = evaluator.evaluate(samples, discriminator=recipe.networks.get("discriminator"))
+    run_dir = checkpoint.parent.parent
+    if "mem" in eval_cfg.metrics:
+        result.provenance["closest_pairs"] = str(evaluator.closest_pairs_figure(samples, run_dir / "closest-pairs.png"))
+    result.provenance |= {
+        "checkpoint": str(checkpoint),
+        "step": state["step"],
+        "generator": "generator_ema" if "generator_ema" in recipe.networks else "generator",
+        "latent_seed": eval_cfg.seed,
+    }
+    write_json(Path(out) if out else run_dir / "eval.json", result.as_dict())
+    return result
+
+
+def evaluate_images(
+    real: str | Path,
+    fake: str | Path,
+    metrics: list[str] | tuple[str, ...] = ("fid", "kid", "pr"),
+    *,
+    features: str = "auto",
+    n: int = 10_000,
+    size: int | None = None,
+    real_split: str = "train",
+    device: str = "auto",
+    out: str | Path | None = None,
+) -> EvalResult:
+    """Compare any two image sets: ``real`` a data set name or an image folder / .npz, ``fake`` a folder or .npz.
+
+    Both are loaded at ``size`` (default: the classifier's input size, 128 for Inception and raw pixels) and then
+    pass the same extractor. The real features are cached like a run's reference statistics.
+    """
+    real_cfg = image_source(real, size or 128, real_split)
+    eval_cfg = validate_section(
+        EvalConfig, {"metrics": list(metrics), "features": features, "n": n, "real_split": real_split}
+    )
+    evaluator = Evaluator(eval_cfg, real_cfg, resolve_device(device))
+    if size is None and isinstance(evaluator.extractor, DomainClassifier):
+        real_cfg = real_cfg.model_copy(update={"size": evaluator.extractor.size})
+        evaluator = Evaluator(eval_cfg, real_cfg, resolve_device(device))
+    fake_set = load_dataset(image_source(fake, real_cfg.size, "all"))
+    if fake_set.images.ndim != 4:
+        raise GenlabError(f"{fake} holds vectors, not images")
+    result = evaluator.evaluate(fake_set.images[:n])
+    result.provenance["fake"] = f"{fake} ({len(fake_set)} images, {min(n, len(fake_set))} used)"
+    if out is not None:
+        write_json(Path(out), result.as_dict())
+    return result
+
+
+def image_source(source: str | Path, size: int, split: str) -> DataConfig:
+    """A data config for a data set name, an image folder or a .npz file."""
+    text = str(source)
+    if text in DATASETS:
+        return DataConfig(name=text, size=size, split=split)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return DataConfig(name="folder", path=str(path), size=size)
+    if path.suffix == ".npz" and path.is_file():
+        return DataConfig(name="npz", path=str(path), size=size)
+    raise GenlabError(
+        f"{source} is neither a data set ({', '.join(DATASETS)}) nor an existing image folder or .npz file"
+    )
+
+
+@dataclass
+class ClassifierResult:
+    weights: Path
+    test_accuracy: float
+    run_dir: Path
+
+
+def train_classifier(
+    data: str = "mnist", overrides: list[str] | tuple[str, ...] = (), *, out: str | Path | None = None
+) -> ClassifierResult:
+    """Train a domain classifier with the shared trainer and export its weights file for the metrics.
+
+    ``data`` picks the ready config ``classifier-DATA`` when there is one, else the MNIST one with
+    ``data.name=DATA`` (add ``--set data.path=...`` for folders).
+    """
+    preset = f"classifier-{data}"
+    if preset in presets():
+        cfg = load_config(preset, overrides)
+    else:
+        cfg = load_config("classifier-mnist", [f"name={preset}", f"data.name={data}", *overrides])
+    return export_classifier(fit(cfg).run_dir, out)
+
+
+def export_classifier(run_dir: str | Path, out: str | Path | None = None) -> ClassifierResult:
+    """Measure a trained classifier run on its data set's test split and write the weights file the metrics load.
+
+    The file records the test accuracy, the config that trained it and the genlab version; it goes to ``out`` or
+    RUN_DIR/classifier.pt.
+    """
+    checkpoint, state, cfg, recipe = _open(run_dir, "auto")
+    if not isinstance(recipe, Classifier):
+        raise GenlabError(f"{checkpoint} holds a {cfg.model.recipe}, not a classifier")
+    test = load_dataset(cfg.data.model_copy(update={"split": "test", "limit": None}))
+    if test.labels is None:
+        raise GenlabError(f"data set '{cfg.data.name}' has no labels to test the classifier on")
+    accuracy = recipe.accuracy(test.images.to(recipe.device), test.labels.to(recipe.device))
+    weights = Path(out) if out else checkpoint.parent.parent / "classifier.pt"
+    info = {
+        "data": cfg.data.name,
+        "test_accuracy": accuracy,
+        "test_images": len(test),
+        "steps": state["step"],
+        "seed": cfg.seed,
+        "config": dump_config(cfg),
+        "genlab_version": __version__,
+    }
+    save_classifier(weights, recipe.net, cfg.data.size, info)
+    return ClassifierResult(weights, accuracy, checkpoint.parent.parent)
 
 
 @dataclass

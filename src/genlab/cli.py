@@ -13,6 +13,7 @@ MAIN_EXAMPLES = """examples:
   genlab train dcgan-mnist --set train.steps=5000
   genlab train --resume runs/dcgan-mnist-20261123-101500
   genlab sample runs/dcgan-mnist-20261123-101500 --n 64 --out grid.png
+  genlab eval runs/dcgan-mnist-20261123-101500 --metrics fid,kid,pr
   genlab config dcgan-digits --set model.z_dim=64   print the resolved config
 """
 
@@ -33,6 +34,23 @@ SAMPLE_EXAMPLES = """examples:
 DEMO_EXAMPLES = """examples:
   genlab demo
   genlab demo --out runs/my-demo --set train.steps=500
+"""
+
+EVAL_EXAMPLES = """examples:
+  genlab eval runs/try1                                      the run's eval settings (FID, KID, precision/recall)
+  genlab eval runs/try1 --metrics fid,kid,is,pr,dc --n 10000
+  genlab eval runs/try1 --features inception                 needs GENLAB_INCEPTION_WEIGHTS (see the docs)
+  genlab eval --real mnist --fake generated.npz --metrics fid,pr
+  genlab eval --real path/to/real_images --fake path/to/fakes --features inception --out eval.json
+
+Feature spaces: auto (the data set's shipped classifier: digits, mnist), inception, raw, or a classifier file.
+Results go to RUN_DIR/eval.json (or --out) with their provenance; real features are cached in ~/.cache/genlab.
+"""
+
+CLASSIFIER_EXAMPLES = """examples:
+  genlab classifier train --data mnist                       reproduces the shipped MNIST classifier
+  genlab classifier train --data digits --out digits.pt
+  genlab classifier train --data folder --set data.path=my_images --set data.size=64 --out mine.pt
 """
 
 CONFIG_EXAMPLES = """examples:
@@ -60,6 +78,37 @@ def _sample(args: argparse.Namespace) -> None:
 
     api.sample(args.run, args.n, seed=args.seed, out=args.out, device=args.device)
     print(f"wrote {args.n} samples to {args.out}")
+
+
+def _eval(args: argparse.Namespace) -> None:
+    from genlab import api
+
+    metrics = args.metrics.split(",") if args.metrics else None
+    if args.run:
+        if args.real or args.fake:
+            raise GenlabError("give either RUN_DIR or --real and --fake, not both")
+        result = api.evaluate(args.run, metrics, args.n, features=args.features, device=args.device, out=args.out)
+    elif args.real and args.fake:
+        result = api.evaluate_images(
+            args.real,
+            args.fake,
+            metrics or ("fid", "kid", "pr"),
+            features=args.features or "auto",
+            n=args.n or 10_000,
+            size=args.size,
+            device=args.device,
+            out=args.out,
+        )
+    else:
+        raise GenlabError("give a RUN_DIR to evaluate, or both --real and --fake")
+    print(result.table())
+
+
+def _classifier(args: argparse.Namespace) -> None:
+    from genlab import api
+
+    result = api.train_classifier(args.data, args.set, out=args.out)
+    print(f"test accuracy {result.test_accuracy:.4%}; weights: {result.weights}; run folder: {result.run_dir}")
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -120,6 +169,25 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", default="samples.png", help="PNG file to write (default samples.png)")
     sample.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     sample.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    evaluate = command("eval", _eval, "evaluate a run's generator or any two image sets", EVAL_EXAMPLES)
+    evaluate.add_argument("run", nargs="?", metavar="RUN_DIR", help="run folder or checkpoint file")
+    evaluate.add_argument(
+        "--metrics", help="comma-separated: fid, kid, is, pr, dc, modes, mem, probe (default: the run's)"
+    )
+    evaluate.add_argument("--n", type=int, help="generated samples (default: the run's eval.n, 10000)")
+    evaluate.add_argument("--features", help="auto, inception, raw, a shipped classifier name or a classifier file")
+    evaluate.add_argument("--real", metavar="DATASET_OR_FOLDER", help="real images: data set name, folder or .npz")
+    evaluate.add_argument("--fake", metavar="FOLDER_OR_NPZ", help="generated images: folder or .npz")
+    evaluate.add_argument("--size", type=int, help="with --real/--fake: side the images are loaded at")
+    evaluate.add_argument("--out", help="JSON file to write (default: RUN_DIR/eval.json)")
+    evaluate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    classifier = command("classifier", _classifier, "train a domain classifier for the metrics", CLASSIFIER_EXAMPLES)
+    classifier.add_argument("action", choices=["train"], help="what to do (train)")
+    classifier.add_argument("--data", default="mnist", help="data set to train on (default mnist)")
+    classifier.add_argument("--out", help="weights file to write (default: RUN_DIR/classifier.pt)")
+    overrides(classifier)
 
     demo = command("demo", _demo, "train a DCGAN on the bundled digits and show where the pictures are", DEMO_EXAMPLES)
     demo.add_argument("--out", metavar="DIR", help="run folder (default: runs/demo-TIMESTAMP)")

@@ -19,6 +19,7 @@ from pydantic import ValidationError, field_validator, model_validator
 
 from genlab.data import DataConfig
 from genlab.errors import ConfigError
+from genlab.metrics.evaluate import EvalConfig
 from genlab.models import RECIPES, ModelConfig
 from genlab.models.gan import GANConfig
 from genlab.registry import did_you_mean
@@ -60,6 +61,8 @@ class Config(Section):
     data: DataConfig = DataConfig()
     model: registered(ModelConfig, RECIPES, key="recipe") = GANConfig()
     train: TrainConfig = TrainConfig()
+    eval: EvalConfig = EvalConfig()
+    """Metrics for `genlab eval` and, with eval.every > 0, periodic evaluation during training."""
 
     @field_validator("name")
     @classmethod

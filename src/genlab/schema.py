@@ -134,3 +134,11 @@ def config_error(err: ValidationError, source: str) -> ConfigError:
             message += f" (got {item['input']!r})"
         lines.append(f"  {where}: {message}")
     return ConfigError(f"invalid config ({source}):\n" + "\n".join(lines))
+
+
+def validate_section(section: type[S], data: dict[str, Any], source: str = "arguments") -> S:
+    """Validate ``data`` as ``section``; errors become a :class:`ConfigError` naming each bad field."""
+    try:
+        return section.model_validate(data)
+    except ValidationError as exc:
+        raise config_error(exc, source) from None

@@ -1,6 +1,49 @@
-"""Sample-quality measures on images or features (the full evaluation suite builds on these)."""
+"""The evaluation suite: metrics on plain feature arrays, feature extractors, and the evaluator that joins them.
 
+Functions on arrays (numpy or torch, shape (N, D)) return plain floats, a (mean, std) pair where there are both:
+``frechet_distance``, ``fid_from_features``, ``kid``, ``inception_score``, ``precision_recall``,
+``density_coverage``, ``kl_divergence``, ``js_divergence``, ``wasserstein1``, ``emd``, ``memorisation``,
+``linear_probe``, ``stacked_mnist_modes``, ``mode_stats``. :class:`Evaluator` and ``genlab eval`` apply them to
+generated images through a feature extractor (:mod:`genlab.metrics.features`).
+"""
+
+from genlab.metrics.divergences import emd, js_divergence, kl_divergence, wasserstein1
+from genlab.metrics.evaluate import EvalConfig, EvalResult, Evaluator
+from genlab.metrics.features import load_classifier, make_extractor
+from genlab.metrics.frechet import feature_statistics, fid_from_features, frechet_distance
+from genlab.metrics.inception_score import inception_score
+from genlab.metrics.kid import kid
+from genlab.metrics.memorisation import memorisation
 from genlab.metrics.modes import MODE_SAMPLES, ModeStats, mode_stats
 from genlab.metrics.nearest import nearest_distance, nearest_neighbour_scores
+from genlab.metrics.prdc import density_coverage, precision_recall
+from genlab.metrics.probe import discriminator_features, linear_probe
+from genlab.metrics.stacked import stacked_mnist_modes
 
-__all__ = ["MODE_SAMPLES", "ModeStats", "mode_stats", "nearest_distance", "nearest_neighbour_scores"]
+__all__ = [
+    "MODE_SAMPLES",
+    "EvalConfig",
+    "EvalResult",
+    "Evaluator",
+    "ModeStats",
+    "density_coverage",
+    "discriminator_features",
+    "emd",
+    "feature_statistics",
+    "fid_from_features",
+    "frechet_distance",
+    "inception_score",
+    "js_divergence",
+    "kid",
+    "kl_divergence",
+    "linear_probe",
+    "load_classifier",
+    "make_extractor",
+    "memorisation",
+    "mode_stats",
+    "nearest_distance",
+    "nearest_neighbour_scores",
+    "precision_recall",
+    "stacked_mnist_modes",
+    "wasserstein1",
+]

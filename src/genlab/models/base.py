@@ -8,6 +8,7 @@ A recipe owns its networks and optimisers and implements one training step; the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -23,6 +24,8 @@ class Recipe:
 
     networks: dict[str, nn.Module]
     optimizers: dict[str, torch.optim.Optimizer]
+    generative: ClassVar[bool] = True
+    """Whether :meth:`sample` draws new samples (the trainer writes sample grids only for generative recipes)."""
 
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         """One training iteration; draws as many batches as it needs.

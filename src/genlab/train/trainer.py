@@ -22,6 +22,7 @@ from genlab.data import Sampler, load_dataset
 from genlab.data.toy import MIXTURES
 from genlab.errors import ConfigError, TrainingDiverged, TrainingInterrupted
 from genlab.images import save_png
+from genlab.metrics.evaluate import Evaluator
 from genlab.metrics.modes import MODE_SAMPLES, mode_stats
 from genlab.train.checkpoint import checkpoint_name, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from genlab.train.logger import MetricsLog
@@ -116,6 +117,8 @@ class Trainer:
         self.last_record: dict[str, float] = {}
         self._means = IntervalMeans()
         self._saved_step = -1
+        self._evaluates = self.recipe.generative and config.eval.every > 0
+        self._evaluator: Evaluator | None = None
         if resume:
             self._restore()
         run.write_config(config)
@@ -168,8 +171,10 @@ class Trainer:
                     self._log(log, bar, rate, show=cfg.progress and not interactive)
                     interval_start, batches_before, hook_seconds = time.perf_counter(), self.sampler.batches_drawn, 0.0
                 hook_start = time.perf_counter()
-                if _due(self.step, cfg.sample_every) or last:
+                if self.recipe.generative and (_due(self.step, cfg.sample_every) or last):
                     self._write_samples(log)
+                if self._evaluates and (_due(self.step, self.config.eval.every) or last):
+                    self._evaluate(log)
                 if _due(self.step, cfg.checkpoint_every) or last or stop.signum is not None:
                     self._save()
                 hook_seconds += time.perf_counter() - hook_start
@@ -238,6 +243,16 @@ class Trainer:
                     "modes/reverse_kl": stats.reverse_kl,
                 }
             )
+
+    def _evaluate(self, log: MetricsLog) -> None:
+        """Score ``eval.n`` samples of a fixed latent seed; the values are logged as ``eval/NAME`` records."""
+        self._check_finite()
+        if self._evaluator is None:  # built on first use: loads the extractor and the (cached) real features
+            self._evaluator = Evaluator(self.config.eval, self.config.data, self.device)
+        cfg = self.config.eval
+        samples = self.recipe.sample(cfg.n, generator=torch.Generator().manual_seed(cfg.seed))
+        result = self._evaluator.evaluate(samples, discriminator=self.recipe.networks.get("discriminator"))
+        log.write({"step": self.step, **{f"eval/{k}": v for k, v in result.values.items()}})
 
     def _save(self) -> None:
         if self._saved_step == self.step:

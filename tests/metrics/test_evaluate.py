@@ -1,0 +1,153 @@
+"""The evaluation suite end to end on the bundled digits: evaluator, reference cache, periodic eval, API, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from genlab import api
+from genlab.cli import main
+from genlab.data import DataConfig, load_dataset
+from genlab.data.toy import MIXTURES
+from genlab.errors import ConfigError
+from genlab.metrics.evaluate import EvalConfig, Evaluator
+from genlab.metrics.features import load_classifier
+from genlab.metrics.reference import reference_features
+from genlab.train.logger import read_metrics
+
+DIGITS = DataConfig(name="digits", size=8)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLAB_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def digits_test():
+    return load_dataset(DataConfig(name="digits", size=8, split="test"))
+
+
+def test_real_images_score_far_better_than_noise(digits_test):
+    evaluator = Evaluator(EvalConfig(metrics=("fid", "kid", "is", "pr", "dc")), DIGITS)
+    real = evaluator.evaluate(digits_test.images)
+    noise = evaluator.evaluate(torch.rand(360, 1, 8, 8) * 2 - 1)
+    assert real.values["fid"] * 20 < noise.values["fid"]
+    assert real.values["kid"] < noise.values["kid"]
+    assert real.values["is"] > 8 > noise.values["is"]
+    assert real.values["precision"] > 0.7 > noise.values["precision"]
+    assert real.values["recall"] > 0.7 > noise.values["recall"]
+    assert set(real.values) == {"fid", "kid", "kid_std", "is", "is_std", "precision", "recall", "density", "coverage"}
+
+
+def test_provenance_names_extractor_samples_and_small_sample_caveat(digits_test):
+    result = Evaluator(EvalConfig(metrics=("fid",)), DIGITS).evaluate(digits_test.images[:100])
+    clf = load_classifier("digits")
+    p = result.provenance
+    assert p["features"] == "classifier-digits" and p["weights_sha256"] == clf.digest
+    assert "resize to 8x8" in p["preprocessing"]
+    assert p["n_real"] == 1437 and p["n_fake"] == 100  # eval.n = 10000 capped by the 1,437 train images
+    assert "digits train, 1437 of 1437" in p["real"]
+    assert "100 < 10000" in p["note"]
+    assert "fid" in result.table() and "note" in result.table()
+
+
+def test_reference_features_are_cached_under_a_key_that_follows_the_settings(tmp_path):
+    extractor = load_classifier("digits")
+    first = reference_features(DIGITS, 200, extractor)
+    again = reference_features(DIGITS, 200, extractor)
+    assert not first.cached and again.cached
+    assert torch.equal(first.extracted.features, again.extracted.features)
+    assert reference_features(DIGITS, 100, extractor).key != first.key
+    resized = reference_features(DIGITS.model_copy(update={"size": 16}), 200, extractor)
+    assert resized.key != first.key and not resized.cached
+    # a damaged entry is recomputed, not trusted
+    (entry,) = [p for p in (tmp_path / "cache" / "reference").iterdir() if first.key in p.name]
+    entry.write_bytes(b"garbage")
+    repaired = reference_features(DIGITS, 200, extractor)
+    assert not repaired.cached and torch.equal(repaired.extracted.features, first.extracted.features)
+
+
+def test_mode_counts_on_a_toy_mixture_use_raw_points():
+    mixture = MIXTURES["grid25"]
+    evaluator = Evaluator(EvalConfig(metrics=("modes", "fid"), n=2500), DataConfig(name="grid25"))
+    points, _ = mixture.sample(2500, seed=1)
+    one_mode = torch.as_tensor(mixture.means[:1]).float().expand(2500, 2)
+    good, collapsed = evaluator.evaluate(torch.as_tensor(points).float()), evaluator.evaluate(one_mode)
+    assert good.values["modes"] == 25 and collapsed.values["modes"] == 1
+    assert good.values["fid"] < 0.05 < collapsed.values["fid"]
+
+
+def test_metric_choices_that_cannot_apply_are_refused():
+    with pytest.raises(ConfigError, match="'modes' counts modes"):
+        Evaluator(EvalConfig(metrics=("modes",)), DIGITS)
+    with pytest.raises(ConfigError, match="'is' needs a classifier"):
+        Evaluator(EvalConfig(metrics=("is",)), DataConfig(name="ring8"))
+    with pytest.raises(ConfigError, match="genlab classifier train"):
+        Evaluator(EvalConfig(), DataConfig(name="folder", path="."))
+
+
+def test_periodic_evaluation_is_logged_beside_the_losses(tiny_config, tmp_path):
+    cfg = tiny_config("eval.every=10", "eval.n=64", "eval.metrics=[fid, pr]")
+    api.fit(cfg, out=tmp_path / "run")
+    records = [r for r in read_metrics(tmp_path / "run" / "metrics.jsonl") if "eval/fid" in r]
+    assert [r["step"] for r in records] == [10, 20]
+    assert all(r["eval/fid"] > 0 and 0 <= r["eval/recall"] <= 1 for r in records)
+
+
+def test_evaluate_a_run_uses_the_ema_generator_and_writes_eval_json(tiny_config, tmp_path, capsys):
+    cfg = tiny_config("model.tricks.ema.decay=0.9")
+    api.fit(cfg, out=tmp_path / "run")
+    main(["eval", str(tmp_path / "run"), "--metrics", "fid,is", "--n", "50", "--device", "cpu"])
+    shown = capsys.readouterr().out
+    saved = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert set(saved["metrics"]) == {"fid", "is", "is_std"}
+    assert saved["provenance"]["generator"] == "generator_ema" and saved["provenance"]["step"] == 20
+    assert f"{saved['metrics']['fid']:.6g}" in shown
+
+
+def test_evaluate_any_two_image_sets_from_the_cli(digits_test, tmp_path, capsys):
+    fakes = tmp_path / "fakes.npz"
+    np.savez(fakes, images=((digits_test.images[:, 0].numpy() + 1) * 127.5).astype(np.uint8))
+    main(["eval", "--real", "digits", "--fake", str(fakes), "--metrics", "fid,pr", "--out", str(tmp_path / "e.json")])
+    saved = json.loads((tmp_path / "e.json").read_text())
+    assert saved["metrics"]["fid"] < 5 and saved["metrics"]["precision"] > 0.7
+    assert "fakes.npz (360 images" in saved["provenance"]["fake"]
+    with pytest.raises(SystemExit):
+        main(["eval", "--real", "digits"])
+    assert "give a RUN_DIR" in capsys.readouterr().err
+
+
+def test_memorisation_and_discriminator_probe_from_a_run(tiny_config, tmp_path):
+    api.fit(tiny_config(), out=tmp_path / "run")
+    result = api.evaluate(tmp_path / "run", ["mem", "probe"], n=200, device="cpu")
+    values = result.values
+    assert 0 <= values["mem_fraction"] <= 1 and values["mem_median_heldout"] > 0
+    assert 0.2 < values["probe_accuracy"] <= 1  # 10 labels per class on D's features: far above chance (0.1)
+    figure = tmp_path / "run" / "closest-pairs.png"
+    assert Image.open(figure).size[0] > 100 and result.provenance["closest_pairs"] == str(figure)
+
+
+def test_a_copying_generator_is_flagged_as_memorising():
+    evaluator = Evaluator(EvalConfig(metrics=("mem",), n=1437), DIGITS)
+    train = load_dataset(DIGITS)
+    held_out = load_dataset(DIGITS.model_copy(update={"split": "test"}))
+    copies = evaluator.evaluate(train.images[:300]).values["mem_fraction"]
+    fresh = evaluator.evaluate(held_out.images).values["mem_fraction"]
+    assert copies > 0.9 and fresh < 0.05
+
+
+@pytest.mark.slow
+def test_stacked_mnist_mode_count_through_the_evaluator(mnist_dir):
+    data = DataConfig(name="stacked-mnist", size=28, split="test", path=str(mnist_dir))
+    evaluator = Evaluator(EvalConfig(metrics=("modes",)), data)
+    real = load_dataset(data).images[:2000]
+    spread = evaluator.evaluate(real).values
+    collapsed = evaluator.evaluate(real[:1].expand(2000, -1, -1, -1)).values
+    # 2,000 draws over 1,000 equally likely modes cover about 1 - e^-2 = 86 % of them
+    assert 800 < spread["modes"] <= 1000 and spread["modes_kl"] < 0.6
+    assert collapsed["modes"] == 1 and abs(collapsed["modes_kl"] - np.log(1000)) < 1e-9
