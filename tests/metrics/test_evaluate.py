@@ -151,3 +151,17 @@ def test_stacked_mnist_mode_count_through_the_evaluator(mnist_dir):
     # 2,000 draws over 1,000 equally likely modes cover about 1 - e^-2 = 86 % of them
     assert 800 < spread["modes"] <= 1000 and spread["modes_kl"] < 0.6
     assert collapsed["modes"] == 1 and abs(collapsed["modes_kl"] - np.log(1000)) < 1e-9
+
+
+def test_top_level_api_names_the_evaluation_functions():
+    import genlab
+
+    assert genlab.evaluate is api.evaluate and genlab.evaluate_images is api.evaluate_images
+    assert genlab.train_classifier is api.train_classifier
+
+
+def test_inception_features_without_weights_say_where_to_get_them(monkeypatch):
+    monkeypatch.delenv("GENLAB_INCEPTION_WEIGHTS", raising=False)
+    with pytest.raises(ConfigError, match="GENLAB_INCEPTION_WEIGHTS") as error:
+        Evaluator(EvalConfig(features="inception"), DIGITS)
+    assert "pt_inception-2015-12-05" in str(error.value)

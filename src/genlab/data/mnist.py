@@ -115,14 +115,18 @@ def load_split(folders: list[Path], split: str) -> tuple[np.ndarray, np.ndarray]
     return images, labels
 
 
-@DATASETS.register("mnist")
-def load_mnist(cfg: DataConfig) -> RawImages:
+def read_mnist(cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 28, 28) uint8 and labels (N,) of ``cfg.split`` (``all``: train then test), downloading on request."""
     folders = candidate_folders(cfg)
     splits = ["train", "test"] if cfg.split == "all" else [cfg.split]
     if cfg.download and any(find_file(folders, stem) is None for s in splits for stem in FILES[s]):
         download_mnist(folders[0])
     parts = [load_split(folders, split) for split in splits]
-    images = np.concatenate([p[0] for p in parts])
-    labels = np.concatenate([p[1] for p in parts])
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+@DATASETS.register("mnist")
+def load_mnist(cfg: DataConfig) -> RawImages:
+    images, labels = read_mnist(cfg)
     tensor = torch.from_numpy(images).unsqueeze(1).float().div_(255.0)
     return RawImages(tensor, torch.from_numpy(labels.astype(np.int64)), tuple(str(d) for d in range(10)))

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from genlab.data.base import DATASETS, DataConfig, RawImages
-from genlab.data.mnist import FILES, candidate_folders, download_mnist, find_file, load_split
+from genlab.data.mnist import read_mnist
 
 SEED = 1000
 """Seed of the ``RandomState`` that draws the three permutations (R, then G, then B) of every split."""
@@ -49,12 +49,7 @@ def load_stacked_mnist(cfg: DataConfig) -> RawImages:
 
     ``all`` stacks the 70,000 images of both splits as one set (one permutation over all of them).
     """
-    folders = candidate_folders(cfg)
-    splits = ["train", "test"] if cfg.split == "all" else [cfg.split]
-    if cfg.download and any(find_file(folders, stem) is None for s in splits for stem in FILES[s]):
-        download_mnist(folders[0])
-    parts = [load_split(folders, split) for split in splits]
-    images, modes = stack_digits(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    images, modes = stack_digits(*read_mnist(cfg))
     # Stack as uint8 and convert once: the float copy of the training split alone is 565 MB.
     tensor = torch.from_numpy(images).float().div_(255.0)
     return RawImages(tensor, torch.from_numpy(modes), CLASS_NAMES)

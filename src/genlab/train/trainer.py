@@ -2,8 +2,9 @@
 
 It knows nothing about GANs or VAEs: it calls ``recipe.train_step`` and handles what all models share: a
 device-resident data sampler, logging (the only place values leave the device), sample pictures (plus mode
-statistics on the toy mixtures), atomic checkpoints with exact resume, Ctrl-C/SIGTERM, and stopping on NaN/inf
-without overwriting good checkpoints.
+statistics on the toy mixtures), periodic evaluation (``eval.every``: FID and friends logged as ``eval/*``),
+atomic checkpoints with exact resume, Ctrl-C/SIGTERM, and stopping on NaN/inf without overwriting good
+checkpoints.
 """
 
 from __future__ import annotations
