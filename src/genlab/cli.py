@@ -97,7 +97,7 @@ def _eval(args: argparse.Namespace) -> None:
             n=args.n or 10_000,
             size=args.size,
             device=args.device,
-            out=args.out,
+            out=args.out or "eval.json",
         )
     else:
         raise GenlabError("give a RUN_DIR to evaluate, or both --real and --fake")
@@ -180,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--real", metavar="DATASET_OR_FOLDER", help="real images: data set name, folder or .npz")
     evaluate.add_argument("--fake", metavar="FOLDER_OR_NPZ", help="generated images: folder or .npz")
     evaluate.add_argument("--size", type=int, help="with --real/--fake: side the images are loaded at")
-    evaluate.add_argument("--out", help="JSON file to write (default: RUN_DIR/eval.json)")
+    evaluate.add_argument("--out", help="JSON file to write (default: RUN_DIR/eval.json, or ./eval.json)")
     evaluate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     classifier = command("classifier", _classifier, "train a domain classifier for the metrics", CLASSIFIER_EXAMPLES)

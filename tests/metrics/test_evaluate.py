@@ -110,13 +110,16 @@ def test_evaluate_a_run_uses_the_ema_generator_and_writes_eval_json(tiny_config,
     assert f"{saved['metrics']['fid']:.6g}" in shown
 
 
-def test_evaluate_any_two_image_sets_from_the_cli(digits_test, tmp_path, capsys):
+def test_evaluate_any_two_image_sets_from_the_cli(digits_test, tmp_path, capsys, monkeypatch):
     fakes = tmp_path / "fakes.npz"
     np.savez(fakes, images=((digits_test.images[:, 0].numpy() + 1) * 127.5).astype(np.uint8))
     main(["eval", "--real", "digits", "--fake", str(fakes), "--metrics", "fid,pr", "--out", str(tmp_path / "e.json")])
     saved = json.loads((tmp_path / "e.json").read_text())
     assert saved["metrics"]["fid"] < 5 and saved["metrics"]["precision"] > 0.7
     assert "fakes.npz (360 images" in saved["provenance"]["fake"]
+    monkeypatch.chdir(tmp_path)
+    main(["eval", "--real", "digits", "--fake", str(fakes), "--metrics", "is"])
+    assert json.loads((tmp_path / "eval.json").read_text())["metrics"]["is"] > 8
     with pytest.raises(SystemExit):
         main(["eval", "--real", "digits"])
     assert "give a RUN_DIR" in capsys.readouterr().err
