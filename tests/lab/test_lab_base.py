@@ -29,3 +29,10 @@ def test_unknown_experiment_names_the_nearest(capsys):
     main(["lab", "--list"])
     listed = capsys.readouterr().out.split()
     assert {"optimal-d", "divergences", "critic-field", "mode-collapse", "gan-1d"} <= set(listed)
+
+
+def test_an_experiment_runs_from_the_command_line(tmp_path, capsys):
+    main(["lab", "divergences", "--out", str(tmp_path)])
+    shown = capsys.readouterr().out
+    assert "experiment: divergences" in shown and "divergences.png" in shown
+    assert (tmp_path / "divergences.json").is_file()
