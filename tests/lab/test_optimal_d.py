@@ -20,14 +20,14 @@ def test_optimal_discriminator_is_the_density_ratio_by_hand():
     assert optimal_discriminator(np.array([1.5]))[0] == pytest.approx(real / (real + fake), rel=1e-12)
 
 
-def test_optimal_loss_is_two_ln2_minus_twice_js():
+def test_optimal_loss_is_ln2_minus_js():
     # Independent check of the floor: JS(p_data, p_g) by a separate Riemann sum with scipy's pdfs.
     x = np.linspace(-12, 12, 200001)
     p = 0.5 * norm.pdf(x, -1.5, 0.5) + 0.5 * norm.pdf(x, 1.5, 0.5)
     q = norm.pdf(x, 0, 1.2)
     m = (p + q) / 2
     js = 0.5 * np.sum(p * np.log(p / m) + q * np.log(q / m)) * (x[1] - x[0])
-    assert optimal_loss() == pytest.approx(2 * np.log(2) - 2 * js, abs=1e-6)
+    assert optimal_loss() == pytest.approx(np.log(2) - js, abs=1e-6)
 
 
 @pytest.mark.parametrize("steps", [0, 10])
@@ -44,7 +44,7 @@ def test_trained_discriminator_matches_d_star(tmp_path):
     lo, hi = saved["gap_range"]
     assert -4 < lo < -3 and 3 < hi < 4  # where max(p_data, p_g) >= 1% of its peak: |x| <~ 3.57
     # The trained minibatch loss sits near its floor 2 ln 2 - 2 JS (minibatch noise allows a few hundredths).
-    assert abs(saved["final_loss"] - saved["optimal_loss"]) < 0.05
+    assert abs(saved["final_loss"] - saved["optimal_loss"]) < 0.025  # half-sum convention of genlab objectives
     with Image.open(tmp_path / "optimal-d.png") as image:
         assert image.size[0] > 300
     assert result.files[-1] == tmp_path / "optimal-d.json"

@@ -12,13 +12,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import torch
+from torch import nn
 
 from genlab.errors import ConfigError
 from genlab.fileio import atomic_write, write_json
 from genlab.registry import Registry
+
+if TYPE_CHECKING:
+    from genlab.objectives import Objective
 
 matplotlib.use("Agg")
 
@@ -43,6 +48,37 @@ def save_figure(fig, path: Path) -> Path:
         fig.savefig(handle, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def mlp_1d(width: int = 64, activation: type[nn.Module] = nn.SiLU) -> nn.Sequential:
+    """The lab's networks: 1 -> width -> width -> 1, raw outputs (logits, critic values or generated points)."""
+    return nn.Sequential(nn.Linear(1, width), activation(), nn.Linear(width, width), activation(), nn.Linear(width, 1))
+
+
+def train_frozen_d(
+    net: nn.Module,
+    objective: Objective,
+    sample_real: Callable[[], torch.Tensor],
+    sample_fake: Callable[[], torch.Tensor],
+    steps: int,
+    optimiser: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler | None = None,
+) -> float:
+    """Train a discriminator (or critic) against a fixed generator distribution with a genlab objective's D loss
+    and penalty, on fresh batches every step; returns the last loss (NaN when ``steps`` is 0)."""
+    loss = torch.tensor(float("nan"))
+    for _ in range(steps):
+        real, fake = sample_real(), sample_fake()
+        loss = objective.d_loss(net(real), net(fake))
+        penalty = objective.penalty(net, real, fake)
+        if penalty is not None:
+            loss = loss + penalty
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        if schedule is not None:
+            schedule.step()
+    return float(loss.detach())
 
 
 @contextmanager

@@ -27,7 +27,7 @@ import torch
 from scipy.stats import norm
 from torch import nn
 
-from genlab.lab.base import LABS, LabResult, save_figure
+from genlab.lab.base import LABS, LabResult, mlp_1d, save_figure, train_frozen_d
 from genlab.objectives.minimax import Minimax
 from genlab.objectives.wgan import WGANGP
 
@@ -38,11 +38,6 @@ D_STEPS, D_LR = 400, 2e-3
 CRITIC_STEPS, CRITIC_LR, CRITIC_BETAS = 500, 1e-4, (0.5, 0.9)
 BATCH = 256
 EVAL_SAMPLES = 4096
-
-
-def make_net() -> nn.Module:
-    """The 1→64→64→1 MLP both players use; no sigmoid (D's probability is σ of its logit)."""
-    return nn.Sequential(nn.Linear(1, 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(), nn.Linear(64, 1))
 
 
 def _gaussian(mean: float, n: int, generator: torch.Generator) -> torch.Tensor:
@@ -65,14 +60,15 @@ def train_discriminator(real_mean: float, fake_mean: float, steps: int = D_STEPS
     _check(real_mean, fake_mean, steps)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    net, objective = make_net(), Minimax()
-    optimiser = torch.optim.Adam(net.parameters(), lr=D_LR)
-    for _ in range(steps):
-        real, fake = _gaussian(real_mean, BATCH, generator), _gaussian(fake_mean, BATCH, generator)
-        loss = objective.d_loss(net(real), net(fake))
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
+    net = mlp_1d()
+    train_frozen_d(
+        net,
+        Minimax(),
+        lambda: _gaussian(real_mean, BATCH, generator),
+        lambda: _gaussian(fake_mean, BATCH, generator),
+        steps,
+        torch.optim.Adam(net.parameters(), lr=D_LR),
+    )
     return net
 
 
@@ -84,14 +80,15 @@ def train_critic(real_mean: float, fake_mean: float, steps: int = CRITIC_STEPS, 
     _check(real_mean, fake_mean, steps)
     torch.manual_seed(seed + 1)
     generator = torch.Generator().manual_seed(seed + 1)
-    net, objective = make_net(), WGANGP()
-    optimiser = torch.optim.Adam(net.parameters(), lr=CRITIC_LR, betas=CRITIC_BETAS)
-    for _ in range(steps):
-        real, fake = _gaussian(real_mean, BATCH, generator), _gaussian(fake_mean, BATCH, generator)
-        loss = objective.d_loss(net(real), net(fake)) + objective.penalty(net, real, fake)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
+    net = mlp_1d()
+    train_frozen_d(
+        net,
+        WGANGP(),
+        lambda: _gaussian(real_mean, BATCH, generator),
+        lambda: _gaussian(fake_mean, BATCH, generator),
+        steps,
+        torch.optim.Adam(net.parameters(), lr=CRITIC_LR, betas=CRITIC_BETAS),
+    )
     return net
 
 

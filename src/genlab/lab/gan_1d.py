@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from genlab.fileio import atomic_write
-from genlab.lab.base import LABS, LabResult, save_figure
+from genlab.lab.base import LABS, LabResult, mlp_1d, save_figure
 from genlab.metrics import wasserstein1
+from genlab.objectives.nonsaturating import NonSaturating
 
 DATA_MEAN, DATA_STD = 4.0, 0.5
 STEPS, FRAME_EVERY, BATCH, LR = 1500, 50, 128, 1e-3
@@ -38,10 +38,6 @@ class Frame:
     """D(x) = sigmoid(logit) on :data:`GRID`."""
 
 
-def _mlp(width: int = 32) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(1, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 1))
-
-
 def _noise(n: int, generator: torch.Generator) -> torch.Tensor:
     return torch.rand(n, 1, generator=generator) * 2 - 1
 
@@ -50,7 +46,8 @@ def _train(seed: int) -> list[Frame]:
     """Non-saturating GAN on N(4, 0.5²): D minimises -log D(x) - log(1 - D(G(z))), G minimises -log D(G(z))."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    g_net, d_net = _mlp(), _mlp()
+    g_net, d_net = mlp_1d(32, nn.ReLU), mlp_1d(32, nn.ReLU)
+    objective = NonSaturating()
     g_opt = torch.optim.Adam(g_net.parameters(), lr=LR, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(d_net.parameters(), lr=LR, betas=(0.5, 0.999))
     eval_noise = _noise(N_EVAL, torch.Generator().manual_seed(seed + 1))
@@ -64,11 +61,11 @@ def _train(seed: int) -> list[Frame]:
             break
         real = DATA_MEAN + DATA_STD * torch.randn(BATCH, 1, generator=gen)
         fake = g_net(_noise(BATCH, gen))
-        d_loss = F.softplus(-d_net(real)).mean() + F.softplus(d_net(fake.detach())).mean()
+        d_loss = objective.d_loss(d_net(real), d_net(fake.detach()))
         d_opt.zero_grad()
         d_loss.backward()
         d_opt.step()
-        g_loss = F.softplus(-d_net(fake)).mean()
+        g_loss = objective.g_loss(d_net(fake))
         g_opt.zero_grad()
         g_loss.backward()
         g_opt.step()

@@ -9,7 +9,6 @@ its modes, so D* is not monotone: it rises over each mode and dips where p_g dom
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,8 @@ import torch
 from scipy.stats import norm
 from torch import nn
 
-from genlab.lab.base import LABS, LabResult, save_figure
+from genlab.lab.base import LABS, LabResult, mlp_1d, save_figure, train_frozen_d
+from genlab.objectives.minimax import Minimax
 
 DATA_MEANS = (-1.5, 1.5)
 DATA_STD = 0.5
@@ -56,29 +56,26 @@ def _sample_g(n: int, generator: torch.Generator) -> torch.Tensor:
 def train_discriminator(steps: int, seed: int = 0, batch: int = 1024, lr: float = 1e-2) -> tuple[nn.Module, float]:
     """A 1→64→64→1 MLP trained for ``steps`` Adam steps on fresh batches of each distribution; also its last loss.
 
-    The loss is the discriminator's half of the GAN objective, BCE(D(real), 1) + BCE(D(fake), 0), with logits for
-    numerical stability. The learning rate decays to zero (cosine) so the final D sits at the optimum rather than
-    jittering around it with the minibatch noise. ``steps=0`` returns the untrained network (loss NaN).
+    The loss is genlab's ``minimax`` D loss, (BCE(D(real), 1) + BCE(D(fake), 0)) / 2 on logits. The learning rate
+    decays to zero (cosine) so the final D sits at the optimum rather than jittering around it with the minibatch
+    noise. ``steps=0`` returns the untrained network (loss NaN).
     """
     if steps < 0 or batch < 1:
         raise ValueError(f"steps must be >= 0 and batch >= 1, got steps={steps}, batch={batch}")
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    net = nn.Sequential(nn.Linear(1, 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(), nn.Linear(64, 1))
+    net = mlp_1d()
     optimiser = torch.optim.Adam(net.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(steps, 1))
-    bce = nn.BCEWithLogitsLoss()
-    loss = torch.tensor(math.nan)
-    for _ in range(steps):
-        real, fake = _sample_data(batch, generator), _sample_g(batch, generator)
-        logits = net(torch.cat([real, fake]))
-        target = torch.cat([torch.ones(batch, 1), torch.zeros(batch, 1)])
-        loss = 2 * bce(logits, target)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        schedule.step()
-    return net, float(loss.detach())
+    loss = train_frozen_d(
+        net,
+        Minimax(),
+        lambda: _sample_data(batch, generator),
+        lambda: _sample_g(batch, generator),
+        steps,
+        optimiser,
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(steps, 1)),
+    )
+    return net, loss
 
 
 @dataclass
@@ -112,14 +109,15 @@ def measure_gap(net: nn.Module, lo: float = -6.0, hi: float = 6.0, points: int =
 
 
 def optimal_loss() -> float:
-    """The smallest value of the loss above, 2 ln 2 - 2 JS(p_data, p_g), by numerical integration.
+    """The smallest value of the minimax D loss, ln 2 - JS(p_data, p_g), by numerical integration.
 
-    At D = D* the loss is -E_data log D* - E_g log(1 - D*); integrated on a fine grid (trapezoid rule) so the
-    trained loss can be compared with its floor.
+    genlab's objectives average the two cross-entropy terms, so at D = D* the loss is
+    -(E_data log D* + E_g log(1 - D*)) / 2; integrated on a fine grid (trapezoid rule) so the trained loss can be
+    compared with its floor.
     """
     x = np.linspace(-10, 10, 40001)
     real, fake, d_star = p_data(x), p_g(x), optimal_discriminator(x)
-    integrand = -real * np.log(d_star) - fake * np.log1p(-d_star)
+    integrand = -(real * np.log(d_star) + fake * np.log1p(-d_star)) / 2
     return float(np.trapezoid(integrand, x))
 
 
