@@ -134,9 +134,9 @@ def evaluate_images(
     )
     evaluator = Evaluator(eval_cfg, real_cfg, resolve_device(device))
     if size is None and isinstance(evaluator.extractor, DomainClassifier):
-        real_cfg = real_cfg.model_copy(update={"size": evaluator.extractor.size})
-        evaluator = Evaluator(eval_cfg, real_cfg, resolve_device(device))
-    fake_set = load_dataset(image_source(fake, real_cfg.size, "all"))
+        # The real images are only read when the reference is first needed, so the size can still change.
+        evaluator.data = evaluator.data.model_copy(update={"size": evaluator.extractor.size})
+    fake_set = load_dataset(image_source(fake, evaluator.data.size, "all"))
     if fake_set.images.ndim != 4:
         raise GenlabError(f"{fake} holds vectors, not images")
     result = evaluator.evaluate(fake_set.images[:n])
