@@ -14,18 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
 import torch
 from torch import nn
 
 from genlab.errors import ConfigError
-from genlab.fileio import atomic_write, write_json
+from genlab.fileio import write_json
 from genlab.registry import Registry
+from genlab.viz.figures import save_figure as viz_save_figure
 
 if TYPE_CHECKING:
     from genlab.objectives import Objective
-
-matplotlib.use("Agg")
 
 
 @dataclass
@@ -41,13 +39,8 @@ LABS: Registry[Experiment] = Registry("lab experiment")
 
 
 def save_figure(fig, path: Path) -> Path:
-    """Write a matplotlib figure as PNG atomically and close it."""
-    import matplotlib.pyplot as plt
-
-    with atomic_write(path) as handle:
-        fig.savefig(handle, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    """The lab's figure format: 110 dpi, trimmed to the drawn area."""
+    return viz_save_figure(fig, path, dpi=110, bbox_inches="tight")
 
 
 def mlp_1d(width: int = 64, activation: type[nn.Module] = nn.SiLU) -> nn.Sequential:

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genlab.fileio import atomic_write
 from genlab.images import to_uint8
 from genlab.metrics.arrays import Array, feature_tensor, to_numpy
 from genlab.metrics.nearest import nearest_neighbours
+from genlab.viz.figures import save_figure
 
 
 def memorisation(generated: Array, train: Array, heldout: Array, percentile: float = 1.0) -> dict[str, float | int]:
@@ -124,9 +124,6 @@ def plot_closest_pairs(generated_images: Array, train_images: Array, pairs: Clos
     for name, index, size in (("generated", pairs.generated, len(generated)), ("train", pairs.train, len(train))):
         if len(index) and (index.min() < 0 or index.max() >= size):
             raise ValueError(f"pairs refer to {name} image {index.max()}, but only {size} {name} images were passed")
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = (to_uint8(generated[pairs.generated]), to_uint8(train[pairs.train]))
@@ -147,10 +144,7 @@ def plot_closest_pairs(generated_images: Array, train_images: Array, pairs: Clos
     axes[0][0].set_ylabel("generated")
     axes[1][0].set_ylabel("nearest train")
     fig.tight_layout()
-    with atomic_write(path) as handle:
-        fig.savefig(handle, format="png", dpi=100)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def image_batch(images: Array, name: str) -> torch.Tensor:

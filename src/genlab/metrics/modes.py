@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from genlab.data.toy import Mixture
+from genlab.metrics.divergences import kl_divergence
 
 MODE_SAMPLES = 2500
 """Generated points the statistics are computed on, as in PacGAN's and VEEGAN's toy experiments."""
@@ -51,11 +52,7 @@ def mode_stats(samples: torch.Tensor | np.ndarray, mixture: Mixture, threshold: 
     good = nearest < threshold * mixture.std
     counts = torch.bincount(component[good], minlength=len(means)).double()
     total = counts.sum().item()
-    if total == 0:
-        reverse_kl = math.nan
-    else:
-        p = counts[counts > 0] / total
-        reverse_kl = (p * (p * len(means)).log()).sum().item()
+    reverse_kl = math.nan if total == 0 else kl_divergence(counts, np.ones(len(means)))
     return ModeStats(
         modes_covered=int((counts > 0).sum()),
         num_modes=len(means),

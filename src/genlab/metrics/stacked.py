@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from genlab.metrics.arrays import Array
+from genlab.metrics.divergences import kl_divergence
 
 NUM_DIGITS = 10
 NUM_MODES = NUM_DIGITS**3
@@ -59,7 +60,7 @@ def stacked_mnist_modes(images: Array, classify: Classifier, batch_size: int = 1
     digits = classify_channels(pictures, classify, batch_size).reshape(-1, 3)
     modes = (digits * torch.tensor([100, 10, 1])).sum(dim=1)
     counts = np.bincount(modes.numpy(), minlength=NUM_MODES)
-    return {"modes": int((counts > 0).sum()), "kl": kl_to_uniform(counts), "n": len(pictures)}
+    return {"modes": int((counts > 0).sum()), "kl": kl_divergence(counts, np.ones(NUM_MODES)), "n": len(pictures)}
 
 
 def classify_channels(images: torch.Tensor, classify: Classifier, batch_size: int) -> torch.Tensor:
@@ -83,9 +84,3 @@ def classify_channels(images: torch.Tensor, classify: Classifier, batch_size: in
             f"classify must return digits in 0..9, got values in [{digits.min().item()}, {digits.max().item()}]"
         )
     return digits.long()
-
-
-def kl_to_uniform(counts: np.ndarray) -> float:
-    """KL(p || uniform) in nats of the histogram ``counts``; empty bins contribute 0 (0 log 0 = 0)."""
-    p = counts[counts > 0] / counts.sum()
-    return float(np.sum(p * np.log(p * len(counts))))

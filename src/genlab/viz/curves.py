@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genlab.fileio import atomic_write
 from genlab.train.logger import read_metrics
+from genlab.viz.figures import save_figure
 
 BOOKKEEPING = ("step", "elapsed", "images_per_s")
 
@@ -15,9 +15,6 @@ def plot_curves(metrics_path: str | Path, out: str | Path) -> Path | None:
     records = read_metrics(metrics_path)
     if not records:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     # Records differ in keys (mode statistics come on their own at sampling steps): plot each where it is present.
@@ -34,7 +31,4 @@ def plot_curves(metrics_path: str | Path, out: str | Path) -> Path | None:
         ax.legend()
     axes[0][0].set_title("losses" if panels[0][0].startswith("loss") else "metrics")
     fig.tight_layout()
-    with atomic_write(out) as handle:
-        fig.savefig(handle, format="png", dpi=100)
-    plt.close(fig)
-    return Path(out)
+    return save_figure(fig, out)
