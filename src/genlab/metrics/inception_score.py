@@ -13,18 +13,16 @@ import numpy as np
 import torch
 from scipy.special import xlogy
 
+from genlab.metrics.arrays import to_numpy
+
 ROW_SUM_TOLERANCE = 1e-3
 """How far a row may sum from 1 and still count as probabilities (float16/float32 softmax round-off)."""
 
 
 def _as_probabilities(probs: np.ndarray | torch.Tensor) -> np.ndarray:
-    if isinstance(probs, torch.Tensor):
-        probs = probs.detach().to("cpu", torch.float64).numpy()
-    p = np.asarray(probs, dtype=np.float64)
+    p = to_numpy(probs, "probs")
     if p.ndim != 2 or p.shape[0] < 1 or p.shape[1] < 1:
         raise ValueError(f"probs must have shape (N, K): N samples, K class probabilities, got shape {p.shape}")
-    if not np.isfinite(p).all():
-        raise ValueError("probs contains NaN or inf values")
     sums = p.sum(axis=1)
     if (p < 0).any() or np.abs(sums - 1).max() > ROW_SUM_TOLERANCE:
         raise ValueError(
