@@ -18,7 +18,10 @@ def run(capsys, *argv):
     return code, out, err
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["sample"], ["demo"], ["config"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["train"], ["sample"], ["demo"], ["config"], ["interpolate"], ["arithmetic"], ["edit"], ["direction"]],
+)
 def test_every_help_shows_an_example(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0

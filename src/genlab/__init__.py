@@ -3,6 +3,7 @@
     import genlab
     result = genlab.fit("dcgan-digits", ["train.steps=500"])
     images = genlab.sample(result.run_dir, n=16)          # (16, C, H, W) in [-1, 1]
+    genlab.interpolate(result.run_dir, steps=10)           # RUN_DIR/latent/interpolate-slerp.png
 
 Heavy modules (torch, matplotlib) load on first use, so ``genlab --help`` stays fast.
 """
@@ -23,6 +24,10 @@ _API = {
     "evaluate": "genlab.api",
     "evaluate_images": "genlab.api",
     "train_classifier": "genlab.api",
+    "interpolate": "genlab.api",
+    "arithmetic": "genlab.api",
+    "edit": "genlab.api",
+    "direction": "genlab.api",
     "load_config": "genlab.config",
     "Config": "genlab.config",
     "Trainer": "genlab.train",

@@ -1,4 +1,5 @@
-"""The Python API behind every CLI command: train, resume, load a run, sample, evaluate, train a classifier, demo."""
+"""The Python API behind every CLI command: train, resume, load a run, sample, evaluate, train a classifier, demo,
+and the latent-space tools (interpolate, arithmetic, edit, direction from :mod:`genlab.latent.explore`)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,39 @@ from typing import Any
 import torch
 
 from genlab import __version__
-from genlab.config import Config, dump_config, load_config, presets, validate_config
+from genlab.config import Config, dump_config, load_config, presets
 from genlab.data import DATASETS, DataConfig, load_dataset
 from genlab.errors import GenlabError
 from genlab.fileio import write_json
 from genlab.images import save_png
-from genlab.metrics.evaluate import EvalConfig, EvalResult, Evaluator
+from genlab.latent.explore import arithmetic, direction, edit, interpolate
+from genlab.latent.prior import TruncationMode
+from genlab.metrics.evaluate import EvalConfig, EvalResult, Evaluator, evaluate_recipe
 from genlab.metrics.features import DomainClassifier, save_classifier
 from genlab.models import Recipe
 from genlab.models.classifier import Classifier
+from genlab.runs import open_run
 from genlab.schema import validate_section
-from genlab.train import RunDir, Trainer, TrainResult, load_checkpoint, resolve_device
+from genlab.train import RunDir, Trainer, TrainResult, resolve_device
 from genlab.viz.curves import plot_curves
 from genlab.viz.samples import render_samples
 
 DEMO_PRESET = "dcgan-digits"
+__all__ = [
+    "arithmetic",
+    "demo",
+    "direction",
+    "edit",
+    "evaluate",
+    "evaluate_images",
+    "export_classifier",
+    "fit",
+    "interpolate",
+    "load_run",
+    "resume",
+    "sample",
+    "train_classifier",
+]
 
 
 def _finish(trainer: Trainer) -> TrainResult:
@@ -50,28 +69,36 @@ def resume(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
     return _finish(Trainer.resume(run_dir, overrides))
 
 
-def _open(path: str | Path, device: str) -> tuple[Path, dict, Config, Recipe]:
-    """Checkpoint file, its state, config and rebuilt recipe (networks only) for a run folder or checkpoint."""
-    path = Path(path)
-    checkpoint = path if path.is_file() else RunDir.open(path).latest_checkpoint()
-    target = resolve_device(device)
-    state = load_checkpoint(checkpoint, map_location=target)
-    cfg = validate_config(state["config"], str(checkpoint))
-    recipe = cfg.model.build(tuple(state["data"]["shape"]), state["data"]["num_classes"], target)
-    recipe.load_state_dict(state["recipe"], weights_only=True)
-    return checkpoint, state, cfg, recipe
-
-
 def load_run(path: str | Path, device: str = "auto") -> Recipe:
     """The trained model of a run folder (its latest checkpoint) or of a checkpoint file, ready to sample."""
-    return _open(path, device)[3]
+    return open_run(path, device).recipe
 
 
 def sample(
-    path: str | Path, n: int = 64, *, seed: int = 0, out: str | Path | None = None, device: str = "auto"
+    path: str | Path,
+    n: int = 64,
+    *,
+    seed: int = 0,
+    label: int | None = None,
+    truncation: float | None = None,
+    truncation_mode: TruncationMode = "resample",
+    out: str | Path | None = None,
+    device: str = "auto",
 ) -> torch.Tensor:
-    """``n`` samples from a trained run; also drawn to ``out`` when given (image grid, or scatter of 2-D points)."""
-    images = load_run(path, device).sample(n, generator=torch.Generator().manual_seed(seed))
+    """``n`` samples from a trained run; also drawn to ``out`` when given (image grid, or scatter of 2-D points).
+
+    ``label`` picks the class of a conditional generator (default: classes 0, 1, ... in turn); ``truncation`` ψ
+    keeps every latent component within [-ψ, ψ] (resampled, or clamped with ``truncation_mode="clamp"``).
+    """
+    recipe = load_run(path, device)
+    labels = None if label is None else torch.full((n,), label)
+    images = recipe.sample(
+        n,
+        generator=torch.Generator().manual_seed(seed),
+        labels=labels,
+        truncation=truncation,
+        truncation_mode=truncation_mode,
+    )
     if out is not None:
         save_png(render_samples(images), out)
     return images
@@ -90,14 +117,13 @@ def evaluate(
 
     Unset arguments take the run's ``eval`` config section. The JSON goes to ``out`` or the run folder.
     """
-    checkpoint, state, cfg, recipe = _open(path, device)
+    checkpoint, state, cfg, recipe = open_run(path, device)
     if not recipe.generative:
         raise GenlabError(f"{checkpoint} holds a {cfg.model.recipe}, which does not generate samples to evaluate")
     changes = {"metrics": metrics, "n": n, "features": features}
     eval_cfg = validate_section(EvalConfig, {**cfg.eval.model_dump(), **{k: v for k, v in changes.items() if v}})
     evaluator = Evaluator(eval_cfg, cfg.data, resolve_device(device))
-    samples = recipe.sample(eval_cfg.n, generator=torch.Generator().manual_seed(eval_cfg.seed))
-    result = evaluator.evaluate(samples, discriminator=recipe.networks.get("discriminator"))
+    result, samples = evaluate_recipe(evaluator, recipe)
     run_dir = checkpoint.parent.parent
     if "mem" in eval_cfg.metrics:
         result.provenance["closest_pairs"] = str(evaluator.closest_pairs_figure(samples, run_dir / "closest-pairs.png"))
@@ -190,7 +216,7 @@ def export_classifier(run_dir: str | Path, out: str | Path | None = None) -> Cla
     The file records the test accuracy, the config that trained it and the genlab version; it goes to ``out`` or
     RUN_DIR/classifier.pt.
     """
-    checkpoint, state, cfg, recipe = _open(run_dir, "auto")
+    checkpoint, state, cfg, recipe = open_run(run_dir, "auto")
     if not isinstance(recipe, Classifier):
         raise GenlabError(f"{checkpoint} holds a {cfg.model.recipe}, not a classifier")
     test = load_dataset(cfg.data.model_copy(update={"split": "test", "limit": None}))

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from genlab.errors import GenlabError, TrainingInterrupted
+
+if TYPE_CHECKING:
+    from genlab.latent.explore import LatentFigure
 
 MAIN_EXAMPLES = """examples:
   genlab demo                                   train a DCGAN on the bundled digits (about a minute on CPU)
@@ -14,6 +18,7 @@ MAIN_EXAMPLES = """examples:
   genlab train --resume runs/dcgan-mnist-20261123-101500
   genlab sample runs/dcgan-mnist-20261123-101500 --n 64 --out grid.png
   genlab eval runs/dcgan-mnist-20261123-101500 --metrics fid,kid,pr
+  genlab interpolate runs/dcgan-mnist-20261123-101500 --mode slerp   also: arithmetic, edit, direction
   genlab lab critic-field --out lab/              a toy-lab experiment of the lecture notes (genlab lab --list)
   genlab config dcgan-digits --set model.z_dim=64   print the resolved config
 """
@@ -30,6 +35,19 @@ Ctrl-C (or SIGTERM) saves a checkpoint and exits; --resume continues from it.
 SAMPLE_EXAMPLES = """examples:
   genlab sample runs/try1 --n 64 --out grid.png --seed 3
   genlab sample runs/try1/checkpoints/ckpt-00002000.pt --out early.png
+  genlab sample runs/try1 --truncation 0.7          every latent component within +-0.7 (quality over diversity)
+  genlab sample runs/cgan --class 7                 a conditional generator's sevens
+"""
+
+LATENT_EXAMPLES = """examples:
+  genlab interpolate runs/try1 --steps 10 --mode slerp --out interp.png
+  genlab interpolate runs/try1 --points 4 --rows 2  walks through 4 random latents
+  genlab arithmetic runs/try1 --a class=7,ink=high --b class=7,ink=low --c class=1,ink=low
+  genlab edit runs/try1 --to-class 8                move z along the classifier's gradient until it sees an 8
+  genlab direction runs/try1 --positive ink=high --negative ink=low
+
+Figures go to RUN_DIR/latent/ (or --out), numbers beside them as JSON. Queries: class=K, ink=high|low,
+slant=high|low (top or bottom quarter), comma-separated; classes and attributes come from the data set's classifier.
 """
 
 DEMO_EXAMPLES = """examples:
@@ -88,8 +106,38 @@ def _train(args: argparse.Namespace) -> None:
 def _sample(args: argparse.Namespace) -> None:
     from genlab import api
 
-    api.sample(args.run, args.n, seed=args.seed, out=args.out, device=args.device)
+    api.sample(
+        args.run,
+        args.n,
+        seed=args.seed,
+        label=args.label,
+        truncation=args.truncation,
+        truncation_mode=args.truncation_mode,
+        out=args.out,
+        device=args.device,
+    )
     print(f"wrote {args.n} samples to {args.out}")
+
+
+def _latent(args: argparse.Namespace) -> None:
+    """interpolate, arithmetic, edit, direction: every option's dest is the API function's keyword."""
+    from genlab import api
+
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "handler", "run")}
+    _report(getattr(api, args.command)(args.run, **options))
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got '{text}'") from None
+
+
+def _report(figure: LatentFigure) -> None:
+    shown = {k: v for k, v in figure.numbers.items() if not isinstance(v, (list, dict))}
+    print("\n".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in shown.items()))
+    print(f"wrote {figure.path} and {figure.path.with_suffix('.json')}")
 
 
 def _eval(args: argparse.Namespace) -> None:
@@ -192,7 +240,54 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=int, default=64, help="number of images (default 64)")
     sample.add_argument("--out", default="samples.png", help="PNG file to write (default samples.png)")
     sample.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    sample.add_argument("--class", dest="label", type=int, help="class to draw (conditional generators)")
+    sample.add_argument("--truncation", type=float, metavar="PSI", help="keep latent components within +-PSI")
+    sample.add_argument("--truncation-mode", default="resample", choices=["resample", "clamp"])
     sample.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    def latent_command(name: str, help: str) -> argparse.ArgumentParser:
+        sub = command(name, _latent, help, LATENT_EXAMPLES)
+        sub.add_argument("run", metavar="RUN_DIR", help="run folder or checkpoint file")
+        sub.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+        sub.add_argument("--out", help="PNG file to write (default: RUN_DIR/latent/NAME.png)")
+        sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+        return sub
+
+    def classified(sub: argparse.ArgumentParser, n: int) -> None:
+        sub.add_argument("--n", type=int, default=n, help=f"latent samples to draw (default {n})")
+        sub.add_argument("--classifier", help="classifier file or shipped name (default: the data set's)")
+
+    interp = latent_command("interpolate", "walk the latent space between random points")
+    interp.add_argument("--steps", type=int, default=10, help="images per leg, end points included (default 10)")
+    interp.add_argument("--mode", default="slerp", choices=["slerp", "lerp"], help="great circle or straight line")
+    interp.add_argument("--rows", type=int, default=4, help="walks, one per row (default 4)")
+    interp.add_argument("--points", type=int, default=2, help="random latents per walk (default 2)")
+    interp.add_argument("--class", dest="label", type=int, help="class to keep along the walk (conditional)")
+    interp.add_argument("--images", nargs=2, metavar="IMAGE", help="walk between two real images (AE/VAE runs)")
+
+    arith = latent_command("arithmetic", "latent vector arithmetic: mean(a) - mean(b) + mean(c)")
+    for group in ("a", "b", "c"):
+        arith.add_argument(f"--{group}", required=True, metavar="QUERY", help="group query, e.g. class=7,ink=high")
+    classified(arith, 2000)
+
+    edit = latent_command("edit", "steer samples to a class by the classifier's gradient on z")
+    edit.add_argument("--to-class", type=int, required=True, help="target class")
+    edit.add_argument("--lr", type=float, default=0.5, help="step length in z (default 0.5)")
+    edit.add_argument(
+        "--plain-gradient", dest="normalize", action="store_false", help="step lr times the gradient, not lr along it"
+    )
+    edit.add_argument("--p", type=float, default=0.9, help="stop once the target's probability reaches p (0.9)")
+    edit.add_argument("--max-steps", type=int, default=200, help="step budget (default 200)")
+    classified(edit, 64)
+
+    direct = latent_command("direction", "a latent direction from labelled samples, and its entanglement")
+    direct.add_argument("--positive", required=True, metavar="QUERY", help="samples with the attribute, e.g. ink=high")
+    direct.add_argument("--negative", metavar="QUERY", help="samples without it (default: all others)")
+    direct.add_argument("--method", default="mean", choices=["mean", "linear"], help="mean difference or a linear fit")
+    direct.add_argument(
+        "--strengths", type=_floats, default=[-3, -2, -1, 0, 1, 2, 3], help="comma-separated moves along the direction"
+    )
+    classified(direct, 2000)
 
     evaluate = command("eval", _eval, "evaluate a run's generator or any two image sets", EVAL_EXAMPLES)
     evaluate.add_argument("run", nargs="?", metavar="RUN_DIR", help="run folder or checkpoint file")

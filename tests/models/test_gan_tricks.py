@@ -53,8 +53,8 @@ def test_separate_batches_keep_batchnorm_statistics_apart_and_joint_mixes_them()
     real, fake_a, fake_b = torch.randn(8, 1, 16, 16), torch.randn(8, 1, 16, 16), 3 + torch.randn(8, 1, 16, 16)
     for mode, independent in (("separate", True), ("joint", False)):
         recipe, _ = build(size=16, tricks={"d_batches": mode})  # at 16 px D has a BatchNorm layer
-        real_a, _ = recipe._score(real, fake_a)
-        real_b, _ = recipe._score(real, fake_b)
+        real_a, _ = recipe._score(real, fake_a, None)
+        real_b, _ = recipe._score(real, fake_b, None)
         assert torch.allclose(real_a, real_b) == independent, mode
 
 
@@ -133,9 +133,9 @@ def test_relativistic_objective_trains_through_the_recipe():
 
 def test_uniform_latent_prior_is_bounded_and_sampling_is_seeded():
     recipe, _ = build(latent="uniform")
-    z = recipe._latents(4000)
+    z = recipe.latents(4000)
     assert z.abs().max() <= 1 and abs(z.std().item() - 3**-0.5) < 0.02  # U[-1, 1] has std 1/sqrt(3)
     normal, _ = build()
-    assert normal._latents(4000).abs().max() > 2
+    assert normal.latents(4000).abs().max() > 2
     a = recipe.sample(5, generator=torch.Generator().manual_seed(3))
     assert torch.equal(a, recipe.sample(5, generator=torch.Generator().manual_seed(3)))

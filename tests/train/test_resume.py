@@ -29,8 +29,13 @@ STATEFUL_TRICKS = (
 BEGAN = ("model.objective=began", "model.discriminator={arch: autoencoder, distance: l1, width: 8, code_dim: 8}")
 
 
+CONDITIONAL = ("model.condition=projection", "model.tricks.ema.decay=0.9", "model.objective=wgan-gp")
+
+
 @pytest.mark.parametrize(
-    "tricks", [(), STATEFUL_TRICKS, BEGAN], ids=["plain", "ema-replay-noise-pack-gp", "began-equilibrium"]
+    "tricks",
+    [(), STATEFUL_TRICKS, BEGAN, CONDITIONAL],
+    ids=["plain", "ema-replay-noise-pack-gp", "began-equilibrium", "conditional-projection-gp"],
 )
 def test_half_plus_resume_plus_half_equals_one_go_bit_for_bit(tiny_config, tmp_path, tricks):
     full = train(tiny_config, tmp_path / "full", "train.steps=24", *tricks)

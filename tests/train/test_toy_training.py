@@ -33,7 +33,7 @@ class OnFiveMeans(Recipe):
         self.optimizers["net"].step()
         return {"loss/fit": loss.detach()}
 
-    def sample(self, n, *, generator=None):
+    def sample(self, n, *, generator=None, labels=None, truncation=None, truncation_mode="resample"):
         self.sample_calls.append((n, None if generator is None else generator.initial_seed()))
         return FIVE_MEANS[torch.arange(n) % 5]
 

@@ -13,6 +13,7 @@ with anything.
     modes  mode counts: Stacked MNIST (1,000 modes) or the 2-D mixtures ring8 / grid25
     mem    memorisation: share of samples closer to the training set than 99 % of held-out real images
     probe  accuracy of a linear classifier on the discriminator's features, ``probe_per_class`` labels per class
+    classwise  conditional generators: the classifier's accuracy on the requested classes and the FID per class
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import torch
 from genlab.data import DataConfig, load_dataset
 from genlab.data.toy import MIXTURES
 from genlab.errors import ConfigError
+from genlab.metrics.conditional import class_accuracy, classwise_fid
 from genlab.metrics.features import Extracted, FeatureExtractor, load_classifier, make_extractor
 from genlab.metrics.frechet import fid_from_features
 from genlab.metrics.inception_score import inception_score
@@ -37,9 +39,10 @@ from genlab.metrics.prdc import density_coverage, precision_recall
 from genlab.metrics.probe import discriminator_features, linear_probe
 from genlab.metrics.reference import Reference, real_subset, reference_features
 from genlab.metrics.stacked import stacked_mnist_modes
+from genlab.models.base import Recipe
 from genlab.schema import Range, Section
 
-MetricName = Literal["fid", "kid", "is", "pr", "dc", "modes", "mem", "probe"]
+MetricName = Literal["fid", "kid", "is", "pr", "dc", "modes", "mem", "probe", "classwise"]
 METRICS: tuple[str, ...] = MetricName.__args__
 FULL_SIZE = 10_000
 """FID and KID from fewer samples are biased (FID upward) and are labelled as such."""
@@ -109,10 +112,17 @@ class Evaluator:
         samples: torch.Tensor,
         metrics: tuple[str, ...] | None = None,
         discriminator: torch.nn.Module | None = None,
+        labels: torch.Tensor | None = None,
     ) -> EvalResult:
-        """Score ``samples`` (in [-1, 1]); ``discriminator`` is needed for the probe metric only."""
+        """Score ``samples`` (in [-1, 1]); ``discriminator`` is needed for the probe metric only, the requested
+        class ``labels`` of a conditional generator's samples for the classwise metric only."""
         metrics = metrics or self.cfg.metrics
         check_metrics(metrics, self.data.name, self.cfg.features)
+        if "classwise" in metrics and labels is None:
+            raise ConfigError(
+                "eval.metrics: 'classwise' scores conditional generators (model.condition); "
+                "this one draws no requested classes"
+            )
         values: dict[str, float] = {}
         provenance: dict[str, object] = {"n_fake": len(samples)}
         if "modes" in metrics:
@@ -123,7 +133,9 @@ class Evaluator:
         if in_feature_space:  # only these need the extractor and the real reference
             fake, real = self.extractor(samples), self.reference()
             for name in in_feature_space:
-                values.update(self._metric(name, fake, real))
+                values.update(
+                    self._classwise(fake, real, labels) if name == "classwise" else self._metric(name, fake, real)
+                )
             n_real = len(real.extracted.features)
             provenance |= {**self.extractor.provenance(), "real": real.description, "n_real": n_real}
             small = min(len(samples), n_real)
@@ -157,6 +169,19 @@ class Evaluator:
             }
         raise ValueError(f"unknown metric {name}")
 
+    def _classwise(self, fake: Extracted, real: Reference, labels: torch.Tensor) -> dict[str, float]:
+        if fake.probabilities is None or real.labels is None:
+            raise ConfigError(
+                "eval.metrics: 'classwise' needs a classifier's classes (eval.features: auto or a classifier) "
+                f"and a labelled data set; '{self.data.name}' with features '{self.cfg.features}' lacks one"
+            )
+        per_class = classwise_fid(real.extracted.features, real.labels, fake.features, labels)
+        return {
+            "class_accuracy": class_accuracy(fake.probabilities, labels),
+            "classwise_fid": sum(per_class.values()) / len(per_class),
+            **{f"fid_class_{c}": v for c, v in per_class.items()},
+        }
+
     def closest_pairs_figure(self, samples: torch.Tensor, path: Path, k: int = 8) -> Path:
         """The ``k`` generated samples nearest to the real reference set beside their nearest real images."""
         distances, indices = nearest_neighbours(self.extractor(samples).features, self.reference().extracted.features)
@@ -167,7 +192,7 @@ class Evaluator:
         """Linear-probe accuracy on the test split of a discriminator's features (train: ``probe_per_class``
         labelled images per class from the reference subset)."""
         if discriminator is None:
-            raise ConfigError("eval.metrics: 'probe' needs the run's discriminator; use it on GAN runs")
+            raise ConfigError("eval.metrics: 'probe' needs the run's discriminator; use it on unconditional GAN runs")
         train = load_dataset(self.data.model_copy(update={"split": "train"}))
         test = load_dataset(self.data.model_copy(update={"split": "test"}))
         if train.labels is None or test.labels is None:
@@ -204,3 +229,17 @@ def check_metrics(metrics: tuple[str, ...], data_name: str, features: str) -> No
     no_classes = features == "raw" or (features == "auto" and data_name in MIXTURES)
     if "is" in metrics and no_classes:
         raise ConfigError("eval.metrics: 'is' needs a classifier's probabilities; raw features have none")
+
+
+def evaluate_recipe(evaluator: Evaluator, recipe: Recipe) -> tuple[EvalResult, torch.Tensor]:
+    """Score ``evaluator.cfg.n`` samples of a recipe's generator from the fixed latent seed ``eval.seed``.
+
+    A conditional generator draws balanced classes, which the classwise metric compares with the classifier's
+    verdicts; the probe reads an unconditional discriminator (a conditional one needs labels it cannot be given).
+    Returns the result and the samples (for figures).
+    """
+    n = evaluator.cfg.n
+    labels = recipe.default_labels(n)
+    samples = recipe.sample(n, generator=torch.Generator().manual_seed(evaluator.cfg.seed), labels=labels)
+    discriminator = recipe.networks.get("discriminator") if recipe.num_classes is None else None
+    return evaluator.evaluate(samples, discriminator=discriminator, labels=labels), samples

@@ -108,6 +108,10 @@ class DomainClassifier(FeatureExtractor):
         features = self.net.features(self.prepare(images))
         return features, self.net.head(features).softmax(dim=1)
 
+    def logits(self, images: torch.Tensor) -> torch.Tensor:
+        """Class logits of images in [-1, 1], differentiable with respect to the images (for guided edits)."""
+        return self.net(self.prepare(images.to(self.device)))
+
     def predict(self, images: torch.Tensor, batch_size: int = BATCH) -> torch.Tensor:
         """Most likely class of each image, (N,) on the extractor's device."""
         return self(images, batch_size).probabilities.argmax(dim=1)

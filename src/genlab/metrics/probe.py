@@ -14,19 +14,10 @@ import torch
 from torch import nn
 
 from genlab.metrics.arrays import Array, to_numpy
+from genlab.nets.base import last_layer
 
 PROBE_MAX_ITER = 5000
 """L-BFGS iterations for the logistic regression; standardised features converge far sooner, this is a safe cap."""
-
-
-def last_layer(net: nn.Module) -> nn.Module:
-    """The last ``nn.Conv2d`` or ``nn.Linear`` of ``net`` in registration order (spectral-norm wrapped ones too)."""
-    layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    if not layers:
-        raise ValueError(
-            f"{type(net).__name__} has no nn.Conv2d or nn.Linear layer whose input could serve as features"
-        )
-    return layers[-1]
 
 
 def discriminator_features(discriminator: nn.Module, images: Array, batch_size: int = 500) -> torch.Tensor:

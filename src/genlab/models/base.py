@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from genlab.data import Batch
-from genlab.errors import CheckpointError
+from genlab.errors import CheckpointError, GenlabError
+from genlab.latent.prior import Prior, TruncationMode, draw_latents
 from genlab.registry import Registry
 from genlab.schema import Section
 
@@ -34,9 +35,91 @@ class Recipe:
         """
         raise NotImplementedError
 
-    def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` generated images in [-1, 1], without side effects on training state or the global RNG."""
+    device: torch.device
+    z_dim: int
+    """Size of a latent vector (generative recipes)."""
+    prior: Prior = "normal"
+    num_classes: int | None = None
+    """Classes a conditional recipe generates on request; None for unconditional ones."""
+
+    def latents(
+        self,
+        n: int,
+        *,
+        generator: torch.Generator | None = None,
+        truncation: float | None = None,
+        truncation_mode: TruncationMode = "resample",
+    ) -> torch.Tensor:
+        """``n`` draws of the :attr:`prior` (optionally truncated) on :attr:`device`, from ``generator`` when given
+        (on its device) else from the global RNG there."""
+        z = draw_latents(
+            n,
+            self.z_dim,
+            self.prior,
+            generator=generator,
+            truncation=truncation,
+            mode=truncation_mode,
+            device=self.device,
+        )
+        return z.to(self.device)
+
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Samples for latent vectors ``z`` (and class ``labels`` for conditional recipes), in eval mode.
+
+        Gradients flow back to ``z`` when autograd is on, which is what classifier-guided edits need; the networks'
+        train/eval flags are restored afterwards.
+        """
         raise NotImplementedError
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """Latent codes of images in [-1, 1] (autoencoders and VAEs: the encoder's mean); GANs have no encoder."""
+        raise GenlabError(
+            f"a {type(self).__name__} has no encoder, so it cannot map real images to latents; "
+            "interpolating between real images needs an autoencoder or VAE run"
+        )
+
+    def default_labels(self, n: int) -> torch.Tensor | None:
+        """Balanced labels 0, 1, ..., K-1, 0, 1, ... for ``n`` samples of a conditional recipe (None otherwise)."""
+        return None if self.num_classes is None else torch.arange(n) % self.num_classes
+
+    def check_labels(self, labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        """``labels`` (or the default ones) on the recipe's device, checked against the recipe's classes."""
+        if labels is None:
+            return self.default_labels(n)
+        if self.num_classes is None:
+            raise GenlabError(
+                "this generator is unconditional and cannot generate a chosen class; "
+                "train a conditional one (model.condition: channels or projection)"
+            )
+        labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
+        if len(labels) != n or labels.min() < 0 or labels.max() >= self.num_classes:
+            raise GenlabError(f"need {n} class labels in 0..{self.num_classes - 1}, got {labels.tolist()[:10]}")
+        return labels
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        *,
+        generator: torch.Generator | None = None,
+        labels: torch.Tensor | None = None,
+        truncation: float | None = None,
+        truncation_mode: TruncationMode = "resample",
+    ) -> torch.Tensor:
+        """``n`` generated samples without side effects on training state or the global RNG.
+
+        Latents come from a CPU generator (a fresh unseeded one without ``generator``) so a seed gives the same
+        samples on any device. Conditional recipes generate ``labels`` (default: balanced, see
+        :meth:`default_labels`).
+        """
+        labels = self.check_labels(labels, n)
+        z = self.latents(
+            n,
+            generator=generator if generator is not None else torch.Generator(),
+            truncation=truncation,
+            truncation_mode=truncation_mode,
+        )
+        return self.decode(z, labels)
 
     def extra_state(self) -> dict:
         """State beyond networks and optimisers (EMA copies, schedules, adaptive variables)."""

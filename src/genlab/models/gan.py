@@ -8,6 +8,8 @@ replayed fakes, real and fake in one batch) or what sampling uses (an EMA of G);
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Callable
 from typing import Annotated, Literal
 
@@ -15,9 +17,11 @@ import torch
 from pydantic import model_validator
 
 from genlab.data import Batch
+from genlab.errors import ConfigError
 from genlab.models.base import RECIPES, ModelConfig, Recipe
 from genlab.models.optim import OptimConfig
 from genlab.nets import NETS, NetSpec
+from genlab.nets.conditional import Condition, conditional_discriminator, conditional_generator
 from genlab.nets.dcgan import DCGAN
 from genlab.objectives import OBJECTIVES, Objective
 from genlab.objectives.nonsaturating import NonSaturating
@@ -62,9 +66,25 @@ class GANConfig(ModelConfig):
     """Discriminator updates per generator update, each on a fresh real batch (fixed and skip-strong-d)."""
     schedule: ScheduleField = Fixed()
     tricks: GANTricks = GANTricks()
+    condition: Condition = "none"
+    """Conditional GAN: G gets the one-hot class concatenated to z; D gets it as extra constant channels
+    (channels, as seed 003 describes) or through a class-embedding projection term (projection). Needs labels."""
 
     @model_validator(mode="after")
     def _consistent(self) -> GANConfig:
+        if self.condition != "none":
+            clashes = {
+                "model.tricks.pack > 1": self.tricks.pack > 1,
+                "model.tricks.replay": self.tricks.replay is not None,
+                f"the energy objective '{self.objective.name}'": self.objective.scores == "energy",
+            }
+            clash = [name for name, present in clashes.items() if present]
+            if clash:
+                raise ValueError(
+                    f"model.condition '{self.condition}' cannot be combined with {', '.join(clash)}: packed groups "
+                    "and replayed fakes have no single label, and an autoencoder D has no class score; "
+                    "set model.condition: none or drop the trick"
+                )
         if (self.objective.scores == "energy") != (self.discriminator.outputs == "energy"):
             need = "needs" if self.objective.scores == "energy" else "cannot use"
             raise ValueError(
@@ -83,7 +103,14 @@ class GANConfig(ModelConfig):
             )
 
     def build(self, image_shape: tuple[int, ...], num_classes: int | None, device: torch.device) -> GAN:
-        return GAN(self, image_shape, device)
+        if self.condition == "none":
+            return GAN(self, image_shape, device)
+        if not num_classes:
+            raise ConfigError(
+                f"model.condition '{self.condition}' needs class labels, but the data set has none; "
+                "use a labelled data set (digits, mnist, a folder with one sub-folder per class) or condition: none"
+            )
+        return GAN(self, image_shape, device, num_classes)
 
 
 def pack_samples(samples: torch.Tensor, pack: int) -> torch.Tensor:
@@ -96,13 +123,22 @@ def pack_samples(samples: torch.Tensor, pack: int) -> torch.Tensor:
 
 
 class GAN(Recipe):
-    def __init__(self, cfg: GANConfig, sample_shape: tuple[int, ...], device: torch.device):
+    def __init__(
+        self, cfg: GANConfig, sample_shape: tuple[int, ...], device: torch.device, num_classes: int | None = None
+    ):
         self.cfg = cfg
         self.device = device
         self.tricks = cfg.tricks
-        packed_shape = (sample_shape[0] * cfg.tricks.pack, *sample_shape[1:])
-        self.generator = cfg.generator.generator(cfg.z_dim, sample_shape).to(device)
-        self.discriminator = cfg.discriminator.discriminator(packed_shape).to(device)
+        self.num_classes = num_classes
+        self.z_dim, self.prior = cfg.z_dim, cfg.latent
+        if num_classes is None:
+            packed_shape = (sample_shape[0] * cfg.tricks.pack, *sample_shape[1:])
+            self.generator = cfg.generator.generator(cfg.z_dim, sample_shape)
+            self.discriminator = cfg.discriminator.discriminator(packed_shape)
+        else:
+            self.generator = conditional_generator(cfg.generator, cfg.z_dim, sample_shape, num_classes)
+            self.discriminator = conditional_discriminator(cfg.discriminator, sample_shape, num_classes, cfg.condition)
+        self.generator, self.discriminator = self.generator.to(device), self.discriminator.to(device)
         self.objective = cfg.objective.model_copy(deep=True)  # it may hold training state (BEGAN's k)
         self.schedule = cfg.schedule
         self.networks = {"generator": self.generator, "discriminator": self.discriminator}
@@ -119,12 +155,12 @@ class GAN(Recipe):
 
     # -- the two moves the schedule combines -------------------------------------------------------------------
 
-    def _latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` prior draws, from ``generator`` when given (on its device) else from the global RNG here."""
-        device = self.device if generator is None else generator.device
-        uniform = self.cfg.latent == "uniform"
-        z = (torch.rand if uniform else torch.randn)(n, self.cfg.z_dim, device=device, generator=generator)
-        return (z * 2 - 1 if uniform else z).to(self.device)
+    def _generate(self, net: torch.nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return net(z) if labels is None else net(z, labels)
+
+    def _critic(self, labels: torch.Tensor | None) -> Callable[[torch.Tensor], torch.Tensor]:
+        """D as a function of its inputs alone (what objectives' penalties call), with the labels bound."""
+        return self.discriminator if labels is None else functools.partial(self.discriminator, labels=labels)
 
     def _d_input(self, samples: torch.Tensor) -> torch.Tensor:
         """What D sees of a batch: instance noise added, then packed."""
@@ -135,25 +171,31 @@ class GAN(Recipe):
                 samples = samples + std * torch.randn_like(samples)
         return pack_samples(samples, self.tricks.pack)
 
-    def _score(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        D = self.discriminator
+    def _score(
+        self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if self.tricks.d_batches == "joint":
-            both = D(torch.cat([real, fake]))
+            both = self._critic(None if labels is None else labels.repeat(2))(torch.cat([real, fake]))
             return both[: len(real)], both[len(real) :]
+        D = self._critic(labels)
         return D(real), D(fake)
 
     def d_step(self, keep_graph: bool, update_if: UpdateRule | None = None) -> DStepResult:
-        real_images = self._next_batch().images
+        batch = self._next_batch()
+        real_images = batch.images
+        # A conditional G draws the real batch's classes: the class frequencies match the data, and real and fake
+        # inputs at the same position share a label, so penalties on interpolates see consistent labels.
+        labels = batch.labels if self.num_classes is not None else None
         with torch.set_grad_enabled(keep_graph):
-            fake = self.generator(self._latents(len(real_images)))
+            fake = self._generate(self.generator, self.latents(len(real_images)), labels)
         shown_fake = self.replay.mix(fake) if self.replay is not None else fake.detach()
         real, shown_fake = self._d_input(real_images), self._d_input(shown_fake)
-        real_out, fake_out = self._score(real, shown_fake)
+        real_out, fake_out = self._score(real, shown_fake, labels)
         loss = self.objective.d_loss(real_out, fake_out)
-        penalty = self.objective.penalty(self.discriminator, real, shown_fake)
+        penalty = self.objective.penalty(self._critic(labels), real, shown_fake)
         if penalty is not None:
             loss = loss + penalty
-        result = DStepResult(loss.detach(), real_out.detach(), fake_out.detach(), real_images, fake)
+        result = DStepResult(loss.detach(), real_out.detach(), fake_out.detach(), real_images, fake, labels)
         if update_if is None or update_if(result):
             opt = self.optimizers["discriminator"]
             opt.zero_grad(set_to_none=True)
@@ -163,9 +205,9 @@ class GAN(Recipe):
         return result
 
     def g_step(self, last: DStepResult, reuse_fake: bool) -> torch.Tensor:
-        fake = last.fake if reuse_fake else self.generator(self._latents(len(last.real)))
-        D = self.discriminator
-        D.requires_grad_(False)  # G's step needs gradients through D, not for D's weights
+        fake = last.fake if reuse_fake else self._generate(self.generator, self.latents(len(last.real)), last.labels)
+        self.discriminator.requires_grad_(False)  # G's step needs gradients through D, not for D's weights
+        D = self._critic(last.labels)
         try:
             fake_out = D(self._d_input(fake))
             real_out = D(self._d_input(last.real)) if self.objective.uses_real_in_g_loss else None
@@ -175,7 +217,7 @@ class GAN(Recipe):
             loss.backward()
             opt.step()
         finally:
-            D.requires_grad_(True)
+            self.discriminator.requires_grad_(True)
         if self.ema is not None:
             self.ema.update(self._step)
         return loss.detach()
@@ -202,16 +244,19 @@ class GAN(Recipe):
             **schedule_metrics,
         }
 
-    @torch.no_grad()
-    def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        # Latents come from a CPU generator so a seed gives the same samples on any device; eval mode uses
-        # BatchNorm's running statistics, so sampling neither depends on the batch nor changes training state.
-        z = self._latents(n, generator if generator is not None else torch.Generator())
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        # Eval mode uses BatchNorm's running statistics, so samples neither depend on the batch nor change training
+        # state; the EMA copy of G, when kept, is the one that samples.
         net = self.ema.net if self.ema is not None else self.generator
+        if (labels is None) != (self.num_classes is None):
+            raise ValueError("labels are needed by conditional generators and only by them")
+        z = z.to(self.device)
+        label_chunks = itertools.repeat(None) if labels is None else labels.to(self.device).split(SAMPLE_CHUNK)
         was_training = net.training
         net.eval()
         try:
-            return torch.cat([net(chunk) for chunk in z.split(SAMPLE_CHUNK)])
+            chunks = zip(z.split(SAMPLE_CHUNK), label_chunks)  # noqa: B905 (repeat() is endless)
+            return torch.cat([self._generate(net, zc, lc) for zc, lc in chunks])
         finally:
             net.train(was_training)
 

@@ -139,3 +139,13 @@ def image_stages(shape: Shape, arch: str) -> tuple[int, int, int]:
             f"got {height}x{width} (set data.size)"
         )
     return channels, height, int(math.log2(height)) - 2
+
+
+def last_layer(net: nn.Module) -> nn.Module:
+    """The last ``nn.Conv2d`` or ``nn.Linear`` of ``net`` in registration order (spectral-norm wrapped ones too)."""
+    layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    if not layers:
+        raise ValueError(
+            f"{type(net).__name__} has no nn.Conv2d or nn.Linear layer whose input could serve as features"
+        )
+    return layers[-1]

@@ -21,7 +21,7 @@ from typing import Annotated, ClassVar, Literal
 import torch
 from torch import nn
 
-from genlab.objectives.penalties import clip_weights, gradient_penalty, interpolate
+from genlab.objectives.penalties import Critic, clip_weights, gradient_penalty, interpolate
 from genlab.registry import Registry
 from genlab.schema import Range, Section
 
@@ -51,8 +51,9 @@ class Objective(Section):
         """Generator loss to minimise, from D's outputs on a generated batch (and on a real one if it needs it)."""
         raise NotImplementedError
 
-    def penalty(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | None:
-        """Extra term added to the discriminator loss (None when there is none)."""
+    def penalty(self, discriminator: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | None:
+        """Extra term added to the discriminator loss (None when there is none); ``discriminator`` maps inputs to
+        scores (a conditional D with its labels bound)."""
         if self.gp_weight == 0:
             return None
         points = interpolate(real, fake) if self.gp_points == "interpolates" else real

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
+
+Critic = Callable[[torch.Tensor], torch.Tensor]
+"""The discriminator as a function of its inputs: a module, or a conditional one with its labels bound."""
 
 
 def interpolate(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -16,7 +21,7 @@ def interpolate(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     return torch.lerp(fake, real, eps)
 
 
-def gradient_penalty(discriminator: nn.Module, points: torch.Tensor, target: float) -> torch.Tensor:
+def gradient_penalty(discriminator: Critic, points: torch.Tensor, target: float) -> torch.Tensor:
     """Mean over the batch of (‖∇ₓD(x)‖₂ − target)² at ``points`` (unweighted).
 
     ``create_graph`` keeps the penalty differentiable with respect to D's weights, which is what trains them.

@@ -32,6 +32,8 @@ class DStepResult:
     fake_out: torch.Tensor
     real: torch.Tensor
     fake: torch.Tensor
+    labels: torch.Tensor | None = None
+    """Class labels of the real batch, which a conditional G also generated."""
 
 
 UpdateRule = Callable[[DStepResult], bool]

@@ -23,7 +23,7 @@ from genlab.data import Sampler, load_dataset
 from genlab.data.toy import MIXTURES
 from genlab.errors import ConfigError, TrainingDiverged, TrainingInterrupted
 from genlab.images import save_png
-from genlab.metrics.evaluate import Evaluator
+from genlab.metrics.evaluate import Evaluator, evaluate_recipe
 from genlab.metrics.modes import MODE_SAMPLES, mode_stats
 from genlab.train.checkpoint import checkpoint_name, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from genlab.train.logger import MetricsLog
@@ -250,9 +250,7 @@ class Trainer:
         self._check_finite()
         if self._evaluator is None:  # built on first use: loads the extractor and the (cached) real features
             self._evaluator = Evaluator(self.config.eval, self.config.data, self.device)
-        cfg = self.config.eval
-        samples = self.recipe.sample(cfg.n, generator=torch.Generator().manual_seed(cfg.seed))
-        result = self._evaluator.evaluate(samples, discriminator=self.recipe.networks.get("discriminator"))
+        result, _ = evaluate_recipe(self._evaluator, self.recipe)
         log.write({"step": self.step, **{f"eval/{k}": v for k, v in result.values.items()}})
 
     def _save(self) -> None:

@@ -18,16 +18,17 @@ GENERATED_COLOUR = "#1f4e9c"
 REFERENCE_COLOUR = "#c8c8c8"
 
 
-def render_samples(samples: torch.Tensor, reference: torch.Tensor | None = None) -> np.ndarray:
+def render_samples(samples: torch.Tensor, reference: torch.Tensor | None = None, nrow: int | None = None) -> np.ndarray:
     """Turn samples into an (H, W, C) uint8 picture.
 
-    Images (N, C, H, W) in [-1, 1] become a grid, enlarged by ``64 // width`` so tiny images stay visible. Points
-    (N, 2) become a scatter plot over the light grey ``reference`` points (real data, optional). The axes span a
-    square around ``reference`` (else around the samples), so passing the same reference every time makes the frames
-    of a run comparable; the plot fills the picture, with no ticks, so a point's pixel follows from the limits.
+    Images (N, C, H, W) in [-1, 1] become a grid (``nrow`` images per row, default as square as possible), enlarged
+    by ``64 // width`` so tiny images stay visible. Points (N, 2) become a scatter plot over the light grey
+    ``reference`` points (real data, optional). The axes span a square around ``reference`` (else around the
+    samples), so passing the same reference every time makes the frames of a run comparable; the plot fills the
+    picture, with no ticks, so a point's pixel follows from the limits.
     """
     if samples.ndim == 4:
-        grid = make_grid(samples)
+        grid = make_grid(samples, nrow)
         scale = max(1, 64 // samples.shape[-1])
         return grid.repeat(scale, axis=0).repeat(scale, axis=1)
     if samples.ndim == 2 and samples.shape[1] == 2:

@@ -1,0 +1,12 @@
+"""Latent-space tools (seeds 000, 003, 004).
+
+    prior        Gaussian or uniform latents, the truncation trick (resample or clamp beyond ψ)
+    interpolate  lerp, slerp (great circle) and walks through several points
+    attributes   measured attributes of generated images: ink, slant, class probabilities
+    arithmetic   queries over labelled latents and mean(a) − mean(b) + mean(c)
+    edit         classifier-guided edits of z
+    directions   latent directions from labelled samples and their entanglement
+    explore      the run-level commands behind `genlab interpolate | arithmetic | edit | direction`
+
+The package imports nothing itself: recipes import :mod:`genlab.latent.prior`, which must not pull in the metrics.
+"""

@@ -1,0 +1,313 @@
+"""The latent-space commands on a trained run: interpolation, vector arithmetic, guided edits, latent directions.
+
+Each opens a run folder (or checkpoint), draws latents from a seed, writes its figure to RUN_DIR/latent/ (or
+``out``) and returns its numbers; the figures are image grids, one generated image per cell. Classifier-based steps
+use the run's data set's shipped classifier unless ``classifier`` names a file from ``genlab classifier train``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from genlab.data.base import set_channels
+from genlab.data.folder import read_image
+from genlab.errors import GenlabError
+from genlab.fileio import write_json
+from genlab.images import save_png
+from genlab.latent.arithmetic import LabelledLatents, label_latents
+from genlab.latent.arithmetic import arithmetic as latent_arithmetic
+from genlab.latent.attributes import attribute_functions
+from genlab.latent.directions import Method, direction_from_labels, entanglement, move
+from genlab.latent.edit import class_log_prob, guided_edit
+from genlab.latent.interpolate import Mode, latent_path
+from genlab.metrics.features import DomainClassifier, load_classifier, make_extractor
+from genlab.models import Recipe
+from genlab.runs import OpenRun, open_run
+from genlab.viz.samples import render_samples
+
+VARIATION_STD = 0.25
+"""Noise added to an arithmetic result to show its neighbourhood (as in the DCGAN paper's figure)."""
+
+
+@dataclass
+class LatentFigure:
+    """A figure written by one of the commands, with the numbers it shows."""
+
+    path: Path
+    numbers: dict[str, object] = field(default_factory=dict)
+
+
+def _seeded(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _figure(run: OpenRun, out: str | Path | None, name: str, images: torch.Tensor, per_row: int) -> Path:
+    path = Path(out) if out else run.run_dir / "latent" / name
+    return save_png(render_samples(images, nrow=per_row), path)
+
+
+def _numbers(figure: Path, numbers: dict[str, object]) -> LatentFigure:
+    """Write a figure's numbers beside it (same name, .json)."""
+    write_json(figure.with_suffix(".json"), numbers)
+    return LatentFigure(figure, numbers)
+
+
+def _generative(path: str | Path, device: str) -> OpenRun:
+    run = open_run(path, device)
+    if not run.recipe.generative:
+        raise GenlabError(f"{run.checkpoint} holds a {run.config.model.recipe}, which has no latent space")
+    return run
+
+
+def _labels(recipe: Recipe, n: int, label: int | None) -> torch.Tensor | None:
+    return recipe.check_labels(None if label is None else torch.full((n,), label), n)
+
+
+def run_classifier(run: OpenRun, classifier: str | Path | None) -> DomainClassifier:
+    """The classifier for a run: the file or shipped name given, else the run's data set's shipped one."""
+    device = run.recipe.device
+    found = (
+        load_classifier(classifier, device)
+        if classifier
+        else make_extractor("auto", run.config.data.name, device=device)
+    )
+    if not isinstance(found, DomainClassifier):
+        raise GenlabError(
+            f"genlab ships no classifier for '{run.config.data.name}'; train one with `genlab classifier train "
+            f"--data {run.config.data.name} --out clf.pt` and pass --classifier clf.pt"
+        )
+    return found
+
+
+def interpolate(
+    path: str | Path,
+    *,
+    steps: int = 10,
+    mode: Mode = "slerp",
+    rows: int = 4,
+    points: int = 2,
+    seed: int = 0,
+    label: int | None = None,
+    images: tuple[str | Path, str | Path] | None = None,
+    device: str = "auto",
+    out: str | Path | None = None,
+) -> LatentFigure:
+    """``rows`` walks through ``points`` random latents each, ``steps`` images per leg; one walk per grid row.
+
+    A conditional generator keeps one class along each walk (``label``, else classes 0, 1, ...). With ``images``
+    (two image files) an autoencoder or VAE run walks between their codes instead.
+    """
+    run = _generative(path, device)
+    recipe = run.recipe
+    if images is not None:
+        shape = tuple(run.state["data"]["shape"])
+        pictures = [_read_picture(p, shape) for p in images]
+        walk = interpolate_images(recipe, *pictures, steps=steps, mode=mode)
+        figure = _figure(run, out, f"interpolate-images-{mode}.png", walk, steps)
+        return _numbers(figure, {"mode": mode, "rows": 1, "frames": steps, "images": [str(p) for p in images]})
+    z = recipe.latents(rows * points, generator=_seeded(seed)).view(rows, points, -1)
+    walks = torch.stack([latent_path(chosen, steps, mode) for chosen in z])  # (rows, frames, d)
+    frames = walks.shape[1]
+    labels = _labels(recipe, rows, label)
+    per_image = None if labels is None else labels.repeat_interleave(frames)
+    with torch.no_grad():
+        images = recipe.decode(walks.flatten(0, 1), per_image)
+    figure = _figure(run, out, f"interpolate-{mode}.png", images, frames)
+    return _numbers(figure, {"mode": mode, "rows": rows, "frames": frames, "seed": seed})
+
+
+def _read_picture(path: str | Path, shape: tuple[int, ...]) -> torch.Tensor:
+    """An image file as the run's samples are: (C, H, W) in [-1, 1] at the run's size and channels."""
+    try:
+        unit = read_image(Path(path), shape[-1], "resize")
+    except (OSError, ValueError) as exc:
+        raise GenlabError(f"cannot read image {path}: {exc}") from None
+    return set_channels(unit[None], shape[0])[0] * 2 - 1
+
+
+def interpolate_images(
+    recipe: Recipe, first: torch.Tensor, second: torch.Tensor, steps: int = 10, mode: Mode = "slerp"
+) -> torch.Tensor:
+    """Encode two images (each (C, H, W) in [-1, 1]), walk between their codes and decode: (steps, C, H, W)."""
+    codes = recipe.encode(torch.stack([first, second]).to(recipe.device))
+    with torch.no_grad():
+        return recipe.decode(latent_path(codes, steps, mode))
+
+
+def label_samples(
+    run: OpenRun, n: int, seed: int, classifier: DomainClassifier, attributes: Sequence[str] = ("ink", "slant")
+) -> LabelledLatents:
+    """``n`` latents from ``seed`` with the class and attributes of their images (requested classes for a
+    conditional generator)."""
+    recipe = run.recipe
+    z = recipe.latents(n, generator=_seeded(seed))
+    requested = recipe.default_labels(n)
+    with torch.no_grad():
+        images = recipe.decode(z, requested)
+        classes = classifier.predict(images) if requested is None else requested.to(images.device)
+    return label_latents(z, images, classes.to(z.device), attribute_functions(list(attributes), classifier), requested)
+
+
+def _pad_row(images: torch.Tensor, width: int) -> torch.Tensor:
+    """``images`` followed by black images up to ``width``, so every grid row starts a new figure row."""
+    blank = -torch.ones(width - len(images), *images.shape[1:], dtype=images.dtype, device=images.device)
+    return torch.cat([images, blank])
+
+
+def arithmetic(
+    path: str | Path,
+    a: str,
+    b: str,
+    c: str,
+    *,
+    n: int = 2000,
+    members: int = 3,
+    variations: int = 8,
+    seed: int = 0,
+    classifier: str | Path | None = None,
+    device: str = "auto",
+    out: str | Path | None = None,
+) -> LatentFigure:
+    """G(mean(a) − mean(b) + mean(c)) for three queries over ``n`` labelled samples (``members`` of each group used).
+
+    Rows of the figure: the members of a, b and c with G of their mean last, then the result and ``variations``
+    neighbours. The numbers compare the result's class and attributes with those of G(mean c). A conditional
+    generator decodes each group with its members' classes and the result with the class of c.
+    """
+    run = _generative(path, device)
+    recipe = run.recipe
+    clf = run_classifier(run, classifier)
+    samples = label_samples(run, n, seed, clf)
+    chosen = {
+        name: samples.select(query).nonzero().flatten()[:members] for name, query in zip("abc", (a, b, c), strict=True)
+    }
+    z = {name: samples.z[index] for name, index in chosen.items()}
+    result = latent_arithmetic(z["a"], z["b"], z["c"])
+    noise = torch.randn(variations, result.numel(), generator=_seeded(seed + 1)).to(result.device)
+    width = max(members, variations) + 1
+
+    def labels_of(name: str, count: int) -> torch.Tensor | None:
+        """Classes for a group's row: its members' own, then its first member's for the remaining images."""
+        if samples.requested is None:
+            return None
+        own = samples.requested[chosen[name]][:count]
+        return torch.cat([own, own[:1].repeat(count - len(own))])
+
+    rows = []
+    with torch.no_grad():
+        for name in "abc":
+            group = torch.cat([z[name], z[name].mean(0, keepdim=True)])
+            rows.append(_pad_row(recipe.decode(group, labels_of(name, len(group))), width))
+        result_z = torch.cat([result[None], result + VARIATION_STD * noise])
+        c_labels = labels_of("c", 1)
+        result_images = recipe.decode(result_z, None if c_labels is None else c_labels.repeat(len(result_z)))
+        rows.append(_pad_row(result_images, width))
+    mean_c = rows[2][len(z["c"]) : len(z["c"]) + 1]
+    numbers: dict[str, object] = {"queries": {"a": a, "b": b, "c": c}, "members": members, "n": n, "seed": seed}
+    numbers["result_class"] = int(clf.predict(result_images[:1])[0])
+    numbers["neighbour_classes"] = clf.predict(result_images[1:]).tolist()
+    for name, fn in attribute_functions(["ink", "slant"], clf).items():
+        numbers[f"result_{name}"] = float(fn(result_images[:1])[0])
+        numbers[f"mean_c_{name}"] = float(fn(mean_c)[0])
+    figure = _figure(run, out, "arithmetic.png", torch.cat(rows), width)
+    return _numbers(figure, numbers)
+
+
+def edit(
+    path: str | Path,
+    to_class: int,
+    *,
+    n: int = 64,
+    lr: float = 0.5,
+    p: float = 0.9,
+    max_steps: int = 200,
+    normalize: bool = True,
+    seed: int = 0,
+    classifier: str | Path | None = None,
+    show: int = 16,
+    device: str = "auto",
+    out: str | Path | None = None,
+) -> LatentFigure:
+    """Edit ``n`` random latents towards class ``to_class`` by the classifier's gradient; report how it went.
+
+    Steps have length ``lr`` along the gradient (``normalize``), or are ``lr`` times the gradient itself.
+    The figure shows ``show`` edited samples: before in the top row, after in the row below (samples that already
+    were the target are skipped).
+    """
+    run = _generative(path, device)
+    recipe = run.recipe
+    clf = run_classifier(run, classifier)
+    if not 0 <= to_class < clf.net.num_classes:
+        raise GenlabError(f"--to-class {to_class}: the classifier knows classes 0..{clf.net.num_classes - 1}")
+    if recipe.num_classes is not None:
+        raise GenlabError("edits steer unconditional generators; a conditional one draws a class directly (--class)")
+    z = recipe.latents(n, generator=_seeded(seed))
+    log_prob = class_log_prob(clf.logits, to_class)
+    result = guided_edit(recipe.decode, log_prob, z, lr=lr, p=p, max_steps=max_steps, normalize=normalize)
+    numbers = {"to_class": to_class, "n": n, "lr": lr, "normalize": normalize, "p": p, "max_steps": max_steps}
+    numbers["seed"] = seed
+    numbers |= result.summary()
+    shown = (~result.already).nonzero().flatten()[:show]
+    with torch.no_grad():
+        before, after = recipe.decode(result.z_before[shown]), recipe.decode(result.z_after[shown])
+    figure = _figure(run, out, f"edit-to-{to_class}.png", torch.cat([before, after]), max(len(shown), 1))
+    return _numbers(figure, numbers)
+
+
+def direction(
+    path: str | Path,
+    positive: str,
+    negative: str | None = None,
+    *,
+    method: Method = "mean",
+    strengths: Sequence[float] = (-3, -2, -1, 0, 1, 2, 3),
+    n: int = 2000,
+    show: int = 8,
+    seed: int = 0,
+    classifier: str | Path | None = None,
+    device: str = "auto",
+    out: str | Path | None = None,
+) -> LatentFigure:
+    """A latent direction from samples matching ``positive`` (a query such as ``ink=high`` or ``class=7``) against
+    those matching ``negative`` (default: all others), applied with ``strengths``, and its entanglement.
+
+    The target attribute is the class probability for a class query, else the query's first attribute; the others
+    measured are ink, slant and the target class's probability. Rows of the figure: ``show`` samples (of the held-out
+    second half of the draw), columns: the strengths.
+    """
+    run = _generative(path, device)
+    recipe = run.recipe
+    if recipe.num_classes is not None:
+        raise GenlabError("directions are found in the z of unconditional generators; use --class for a class")
+    clf = run_classifier(run, classifier)
+    samples = label_samples(run, n, seed, clf)
+    fit_half = torch.arange(n, device=samples.z.device) < n // 2  # directions from one half, measured on the other
+    pos = samples.select(positive) & fit_half
+    neg = (samples.select(negative) if negative else ~samples.select(positive)) & fit_half
+    chosen = pos | neg
+    d = direction_from_labels(samples.z[chosen], pos[chosen], method)
+    keys = [part.partition("=") for part in positive.split(",")]
+    target_class = next((int(v) for k, _, v in keys if k.strip() == "class"), None)
+    target = f"p{target_class}" if target_class is not None else keys[0][0].strip()
+    names = sorted({"ink", "slant", target})
+    functions = attribute_functions(names, clf)
+    held_out = samples.z[~fit_half]
+    measured = entanglement(recipe.decode, held_out, d, functions, target, [s for s in strengths if s != 0])
+    with torch.no_grad():
+        grid = recipe.decode(move(held_out[:show], d, strengths).transpose(0, 1).flatten(0, 1))
+        strongest = max(strengths, key=abs)
+        moved_class = clf.predict(recipe.decode(held_out + strongest * d))
+    numbers = {
+        "positive": positive,
+        "negative": negative or f"not ({positive})",
+        "method": method,
+        "n_fit": int(chosen.sum()),
+        **measured.as_dict(),
+        "class_changed": float((moved_class != samples.classes[~fit_half]).float().mean()),
+    }
+    figure = _figure(run, out, "direction.png", grid, len(strengths))
+    return _numbers(figure, numbers)

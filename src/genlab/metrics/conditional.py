@@ -1,0 +1,42 @@
+"""Scores of a conditional generator: does it draw the class it is asked for, and how well within each class?
+
+* class accuracy: the share of generated images that a classifier assigns to the requested class (the cGAN
+  counterpart of a classifier's test accuracy; real test images score the classifier's own accuracy);
+* class-wise FID: the Fréchet distance between the generated and the real images of each class, and their mean.
+  An overall FID can be low while classes are swapped or mixed; the class-wise one cannot.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genlab.metrics.arrays import Array, to_numpy
+from genlab.metrics.frechet import fid_from_features
+from genlab.metrics.probe import labels_array
+
+MIN_PER_CLASS = 2
+"""A Gaussian fit needs at least two samples of a class."""
+
+
+def class_accuracy(probabilities: Array, requested: Array) -> float:
+    """Share of rows of ``probabilities`` (N, K) whose most likely class is the ``requested`` label (N,)."""
+    probs = to_numpy(probabilities, "probabilities")
+    wanted = labels_array(requested, len(probs), "requested labels")
+    return float((probs.argmax(axis=1) == wanted).mean())
+
+
+def classwise_fid(real: Array, real_labels: Array, fake: Array, fake_labels: Array) -> dict[int, float]:
+    """FID between the real and the generated features of every class present among the generated labels."""
+    real_x, fake_x = to_numpy(real, "real features"), to_numpy(fake, "generated features")
+    real_y = labels_array(real_labels, len(real_x), "real labels")
+    fake_y = labels_array(fake_labels, len(fake_x), "generated labels")
+    scores = {}
+    for c in np.unique(fake_y):
+        r, f = real_x[real_y == c], fake_x[fake_y == c]
+        if min(len(r), len(f)) < MIN_PER_CLASS:
+            raise ValueError(
+                f"class {c} has {len(r)} real and {len(f)} generated samples; a class-wise FID needs at least "
+                f"{MIN_PER_CLASS} of each (evaluate more samples)"
+            )
+        scores[int(c)] = fid_from_features(r, f)
+    return scores
