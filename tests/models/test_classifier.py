@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from genlab.api import fit, load_run
+from genlab.api import fit, load_run, sample
 from genlab.config import load_config
 from genlab.data import DataConfig, load_dataset
-from genlab.errors import ConfigError
+from genlab.errors import ConfigError, GenlabError
 from genlab.models.classifier import ClassifierConfig, random_shift, shift_images
 
 
@@ -47,6 +47,8 @@ def test_classifier_learns_digits_in_the_shared_trainer(tmp_path):
     assert trained.accuracy(test.images, test.labels) > 0.85
     assert untrained.accuracy(test.images, test.labels) < 0.4
     assert not (tmp_path / "run" / "samples").exists() or not any((tmp_path / "run" / "samples").iterdir())
+    with pytest.raises(GenlabError, match="does not generate samples"):
+        sample(result.run_dir, 4, device="cpu")
 
 
 def test_classifier_needs_labelled_images():

@@ -52,6 +52,8 @@ class Recipe:
     ) -> torch.Tensor:
         """``n`` draws of the :attr:`prior` (optionally truncated) on :attr:`device`, from ``generator`` when given
         (on its device) else from the global RNG there."""
+        if not self.generative:
+            raise GenlabError(f"a {type(self).__name__} does not generate samples; it has no latent space")
         z = draw_latents(
             n,
             self.z_dim,
