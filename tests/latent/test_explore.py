@@ -103,3 +103,24 @@ def test_latent_commands_from_the_cli(digits_run, tmp_path, capsys):
     assert exit_.value.code == 1 and "unconditional" in capsys.readouterr().err
     with pytest.raises(GenlabError, match="--to-class 12"):
         genlab.edit(digits_run, 12, n=4, device="cpu")
+
+
+def test_classifier_steps_ask_for_a_classifier_where_none_ships(tmp_path):
+    overrides = ["device=cpu", "train.steps=2", "train.progress=false", "train.tensorboard=false"]
+    genlab.fit("nonsaturating-ring8", overrides, out=tmp_path / "ring")
+    with pytest.raises(GenlabError, match=r"ships no classifier for 'ring8'.*--classifier clf\.pt"):
+        genlab.edit(tmp_path / "ring", 0, n=4, device="cpu")
+
+
+def test_conditional_runs_keep_their_labels_in_every_command(tmp_path, tiny_config):
+    cfg = tiny_config("model.condition=channels", "train.steps=4", "data.size=16")
+    genlab.fit(cfg, out=tmp_path / "cgan")
+    run = tmp_path / "cgan"
+    sevens = genlab.sample(run, 3, label=7, device="cpu")
+    assert sevens.shape == (3, 1, 16, 16)
+    walk = genlab.interpolate(run, steps=3, rows=2, label=7, device="cpu")
+    assert walk.path.is_file()
+    found = genlab.arithmetic(run, "class=1", "class=2", "class=3", n=60, device="cpu")
+    assert found.numbers["queries"]["c"] == "class=3" and found.path.is_file()
+    with pytest.raises(GenlabError, match="conditional"):
+        genlab.edit(run, 3, n=4, device="cpu")

@@ -24,7 +24,7 @@ from genlab.latent.attributes import attribute_functions
 from genlab.latent.directions import Method, direction_from_labels, entanglement, move
 from genlab.latent.edit import class_log_prob, guided_edit
 from genlab.latent.interpolate import Mode, latent_path
-from genlab.metrics.features import DomainClassifier, load_classifier, make_extractor
+from genlab.metrics.features import DomainClassifier, load_classifier, shipped_classifiers
 from genlab.models import Recipe
 from genlab.runs import OpenRun, open_run
 from genlab.viz.samples import render_samples
@@ -69,18 +69,13 @@ def _labels(recipe: Recipe, n: int, label: int | None) -> torch.Tensor | None:
 
 def run_classifier(run: OpenRun, classifier: str | Path | None) -> DomainClassifier:
     """The classifier for a run: the file or shipped name given, else the run's data set's shipped one."""
-    device = run.recipe.device
-    found = (
-        load_classifier(classifier, device)
-        if classifier
-        else make_extractor("auto", run.config.data.name, device=device)
-    )
-    if not isinstance(found, DomainClassifier):
+    data = run.config.data.name
+    if not classifier and data not in shipped_classifiers():
         raise GenlabError(
-            f"genlab ships no classifier for '{run.config.data.name}'; train one with `genlab classifier train "
-            f"--data {run.config.data.name} --out clf.pt` and pass --classifier clf.pt"
+            f"genlab ships no classifier for '{data}'; train one with `genlab classifier train --data {data} "
+            "--out clf.pt` and pass --classifier clf.pt"
         )
-    return found
+    return load_classifier(classifier or data, run.recipe.device)
 
 
 def interpolate(
@@ -115,8 +110,8 @@ def interpolate(
     labels = _labels(recipe, rows, label)
     per_image = None if labels is None else labels.repeat_interleave(frames)
     with torch.no_grad():
-        images = recipe.decode(walks.flatten(0, 1), per_image)
-    figure = _figure(run, out, f"interpolate-{mode}.png", images, frames)
+        decoded = recipe.decode(walks.flatten(0, 1), per_image)
+    figure = _figure(run, out, f"interpolate-{mode}.png", decoded, frames)
     return _numbers(figure, {"mode": mode, "rows": rows, "frames": frames, "seed": seed})
 
 
