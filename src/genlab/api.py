@@ -117,23 +117,24 @@ def evaluate(
 
     Unset arguments take the run's ``eval`` config section. The JSON goes to ``out`` or the run folder.
     """
-    checkpoint, state, cfg, recipe = open_run(path, device)
+    run = open_run(path, device)
+    checkpoint, state, cfg, recipe = run
     if not recipe.generative:
         raise GenlabError(f"{checkpoint} holds a {cfg.model.recipe}, which does not generate samples to evaluate")
     changes = {"metrics": metrics, "n": n, "features": features}
     eval_cfg = validate_section(EvalConfig, {**cfg.eval.model_dump(), **{k: v for k, v in changes.items() if v}})
     evaluator = Evaluator(eval_cfg, cfg.data, resolve_device(device))
     result, samples = evaluate_recipe(evaluator, recipe)
-    run_dir = checkpoint.parent.parent
     if "mem" in eval_cfg.metrics:
-        result.provenance["closest_pairs"] = str(evaluator.closest_pairs_figure(samples, run_dir / "closest-pairs.png"))
+        figure = evaluator.closest_pairs_figure(samples, run.run_dir / "closest-pairs.png")
+        result.provenance["closest_pairs"] = str(figure)
     result.provenance |= {
         "checkpoint": str(checkpoint),
         "step": state["step"],
         "generator": "generator_ema" if "generator_ema" in recipe.networks else "generator",
         "latent_seed": eval_cfg.seed,
     }
-    write_json(Path(out) if out else run_dir / "eval.json", result.as_dict())
+    write_json(Path(out) if out else run.run_dir / "eval.json", result.as_dict())
     return result
 
 
@@ -216,14 +217,15 @@ def export_classifier(run_dir: str | Path, out: str | Path | None = None) -> Cla
     The file records the test accuracy, the config that trained it and the genlab version; it goes to ``out`` or
     RUN_DIR/classifier.pt.
     """
-    checkpoint, state, cfg, recipe = open_run(run_dir, "auto")
+    run = open_run(run_dir, "auto")
+    checkpoint, state, cfg, recipe = run
     if not isinstance(recipe, Classifier):
         raise GenlabError(f"{checkpoint} holds a {cfg.model.recipe}, not a classifier")
     test = load_dataset(cfg.data.model_copy(update={"split": "test", "limit": None}))
     if test.labels is None:
         raise GenlabError(f"data set '{cfg.data.name}' has no labels to test the classifier on")
     accuracy = recipe.accuracy(test.images.to(recipe.device), test.labels.to(recipe.device))
-    weights = Path(out) if out else checkpoint.parent.parent / "classifier.pt"
+    weights = Path(out) if out else run.run_dir / "classifier.pt"
     info = {
         "data": cfg.data.name,
         "test_accuracy": accuracy,
@@ -234,7 +236,7 @@ def export_classifier(run_dir: str | Path, out: str | Path | None = None) -> Cla
         "genlab_version": __version__,
     }
     save_classifier(weights, recipe.net, cfg.data.size, info)
-    return ClassifierResult(weights, accuracy, checkpoint.parent.parent)
+    return ClassifierResult(weights, accuracy, run.run_dir)
 
 
 @dataclass

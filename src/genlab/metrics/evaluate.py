@@ -133,9 +133,7 @@ class Evaluator:
         if in_feature_space:  # only these need the extractor and the real reference
             fake, real = self.extractor(samples), self.reference()
             for name in in_feature_space:
-                values.update(
-                    self._classwise(fake, real, labels) if name == "classwise" else self._metric(name, fake, real)
-                )
+                values.update(self._metric(name, fake, real, labels))
             n_real = len(real.extracted.features)
             provenance |= {**self.extractor.provenance(), "real": real.description, "n_real": n_real}
             small = min(len(samples), n_real)
@@ -145,7 +143,9 @@ class Evaluator:
                 )
         return EvalResult(values, provenance)
 
-    def _metric(self, name: str, fake: Extracted, real: Reference) -> dict[str, float]:
+    def _metric(
+        self, name: str, fake: Extracted, real: Reference, labels: torch.Tensor | None = None
+    ) -> dict[str, float]:
         r, f = real.extracted.features, fake.features
         if name == "fid":
             return {"fid": fid_from_features(r, f)}
@@ -167,6 +167,8 @@ class Evaluator:
                 "mem_median_distance": found["median_generated"],
                 "mem_median_heldout": found["median_heldout"],
             }
+        if name == "classwise":
+            return self._classwise(fake, real, labels)
         raise ValueError(f"unknown metric {name}")
 
     def _classwise(self, fake: Extracted, real: Reference, labels: torch.Tensor) -> dict[str, float]:

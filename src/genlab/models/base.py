@@ -21,12 +21,20 @@ from genlab.schema import Section
 
 
 class Recipe:
-    """Base class: subclasses fill :attr:`networks` and :attr:`optimizers` and implement the two methods below."""
+    """Base class: subclasses fill :attr:`networks` and :attr:`optimizers` and implement :meth:`train_step`;
+    generative ones also set :attr:`z_dim` (and :attr:`prior`, :attr:`num_classes`) and implement :meth:`decode`,
+    from which :meth:`latents` and :meth:`sample` follow."""
 
     networks: dict[str, nn.Module]
     optimizers: dict[str, torch.optim.Optimizer]
     generative: ClassVar[bool] = True
     """Whether :meth:`sample` draws new samples (the trainer writes sample grids only for generative recipes)."""
+    device: torch.device
+    z_dim: int
+    """Size of a latent vector (generative recipes)."""
+    prior: Prior = "normal"
+    num_classes: int | None = None
+    """Classes a conditional recipe generates on request; None for unconditional ones."""
 
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         """One training iteration; draws as many batches as it needs.
@@ -34,13 +42,6 @@ class Recipe:
         Returns scalar tensors to log, left on the device: reading them here would stall the device every step.
         """
         raise NotImplementedError
-
-    device: torch.device
-    z_dim: int
-    """Size of a latent vector (generative recipes)."""
-    prior: Prior = "normal"
-    num_classes: int | None = None
-    """Classes a conditional recipe generates on request; None for unconditional ones."""
 
     def latents(
         self,
