@@ -31,3 +31,7 @@ class TrainingInterrupted(GenlabError):
     def __init__(self, message: str, signum: int):
         super().__init__(message)
         self.signum = signum
+
+
+class TrainingStopped(GenlabError):
+    """The training doctor stopped a run it diagnosed as failing (doctor.action: stop); a checkpoint was saved."""

@@ -90,3 +90,12 @@ def test_make_extractor_picks_by_data_set_and_explains_what_is_missing():
         make_extractor("auto", "folder")
     with pytest.raises(ConfigError, match="genlab classifier train --data cifar"):
         make_extractor("cifar", "folder")
+
+
+def test_loading_a_classifier_leaves_the_global_random_stream_alone():
+    # Trainers load classifiers lazily (periodic evaluation, the doctor); a resumed run must draw the same numbers.
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    load_classifier("digits")
+    assert torch.equal(torch.rand(3), expected)

@@ -17,11 +17,15 @@ def test_train_step_updates_both_networks_and_reports_device_tensors():
     recipe, sampler = build()
     before = {k: [p.clone() for p in net.parameters()] for k, net in recipe.networks.items()}
     metrics = recipe.train_step(sampler, 0)
-    assert set(metrics) == {"loss/d", "loss/g", "D(x)", "D(G(z))"}
+    assert set(metrics) == {"loss/d", "loss/g", "D(x)", "D(G(z))", "grad/d", "grad/g"}
     assert all(isinstance(v, torch.Tensor) and v.ndim == 0 and not v.requires_grad for v in metrics.values())
     for name, net in recipe.networks.items():
         assert any(not torch.equal(a, b) for a, b in zip(before[name], net.parameters(), strict=True)), name
     assert all(p.requires_grad for p in recipe.discriminator.parameters())
+    # The logged norms are those of the gradients each network's last update applied (still in .grad).
+    for key, net in (("grad/d", recipe.discriminator), ("grad/g", recipe.generator)):
+        by_hand = torch.cat([p.grad.flatten() for p in net.parameters()]).norm()
+        assert torch.allclose(metrics[key], by_hand, rtol=1e-5) and by_hand > 0
 
 
 def test_k_discriminator_steps_draw_k_fresh_batches():

@@ -53,7 +53,10 @@ def built(tiny_config, monkeypatch):
 
 @pytest.fixture
 def toy_config(tiny_config, built):
-    return lambda *overrides: tiny_config("data.name=grid25", "data.limit=400", "seed=7", *overrides)
+    # The doctor samples too; these tests count the trainer's own sampling, so it is off here.
+    return lambda *overrides: tiny_config(
+        "data.name=grid25", "data.limit=400", "seed=7", "doctor.enabled=false", *overrides
+    )
 
 
 def test_mode_statistics_are_logged_at_each_sampling_step_only(toy_config, built, tmp_path):

@@ -151,7 +151,8 @@ def load_classifier(source: str | Path, device: torch.device | str = "cpu") -> D
         arch = state["arch"]
         if state.get("format") != CLASSIFIER_FORMAT:
             raise ValueError(f"format {state.get('format')!r}, expected {CLASSIFIER_FORMAT!r}")
-        net = DomainClassifierNet(arch["channels"], arch["num_classes"], arch["width"])
+        with torch.random.fork_rng(devices=[]):  # initial weights are overwritten: leave training's RNG alone
+            net = DomainClassifierNet(arch["channels"], arch["num_classes"], arch["width"])
         net.load_state_dict(state["state_dict"])
     except Exception as exc:  # any damage: unreadable zip, unpickling refusal, missing keys, wrong shapes
         raise CheckpointError(

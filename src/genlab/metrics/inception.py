@@ -277,7 +277,8 @@ def load_inception(path: str | os.PathLike | None = None) -> FIDInceptionV3:
             f"Inception weights file {file} cannot be read ({type(exc).__name__}: {exc}); it is probably corrupt or "
             f"incomplete. {_HOW_TO_GET}"
         ) from None
-    model = FIDInceptionV3()
+    with torch.random.fork_rng(devices=[]):  # initial weights are overwritten: leave training's RNG alone
+        model = FIDInceptionV3()
     expected = model.state_dict()
     _check_layout(state, expected, file)
     counters = {k: v for k, v in expected.items() if k.endswith("num_batches_tracked")}  # absent in TF conversions

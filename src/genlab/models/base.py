@@ -35,6 +35,9 @@ class Recipe:
     prior: Prior = "normal"
     num_classes: int | None = None
     """Classes a conditional recipe generates on request; None for unconditional ones."""
+    probability_scores: bool = False
+    """Whether the logged D(x) and D(G(z)) are probabilities (GANs with logit objectives): the training doctor's
+    balance checks need them."""
 
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         """One training iteration; draws as many batches as it needs.

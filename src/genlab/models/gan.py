@@ -19,7 +19,7 @@ from pydantic import model_validator
 from genlab.data import Batch
 from genlab.errors import ConfigError
 from genlab.models.base import RECIPES, ModelConfig, Recipe
-from genlab.models.optim import OptimConfig
+from genlab.models.optim import OptimConfig, gradient_norm
 from genlab.nets import NETS, NetSpec
 from genlab.nets.conditional import Condition, conditional_discriminator, conditional_generator
 from genlab.nets.dcgan import DCGAN
@@ -140,6 +140,7 @@ class GAN(Recipe):
             self.discriminator = conditional_discriminator(cfg.discriminator, sample_shape, num_classes, cfg.condition)
         self.generator, self.discriminator = self.generator.to(device), self.discriminator.to(device)
         self.objective = cfg.objective.model_copy(deep=True)  # it may hold training state (BEGAN's k)
+        self.probability_scores = self.objective.scores == "logits"
         self.schedule = cfg.schedule
         self.networks = {"generator": self.generator, "discriminator": self.discriminator}
         self.ema = EMA(self.generator, cfg.tricks.ema) if cfg.tricks.ema else None
@@ -152,6 +153,8 @@ class GAN(Recipe):
         }
         self._next_batch: Callable[[], Batch] | None = None
         self._step = 0
+        # Gradient norms of each network's last update, kept on the device for the trainer's logging interval.
+        self._grad_norms = {name: torch.zeros((), device=device) for name in ("d", "g")}
 
     # -- the two moves the schedule combines -------------------------------------------------------------------
 
@@ -200,6 +203,7 @@ class GAN(Recipe):
             opt = self.optimizers["discriminator"]
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            self._grad_norms["d"] = gradient_norm(opt)
             opt.step()
             self.objective.after_d_step(self.discriminator)
         return result
@@ -215,6 +219,7 @@ class GAN(Recipe):
             opt = self.optimizers["generator"]
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            self._grad_norms["g"] = gradient_norm(opt)
             opt.step()
         finally:
             self.discriminator.requires_grad_(True)
@@ -240,6 +245,8 @@ class GAN(Recipe):
             "loss/g": g_loss,
             "D(x)": self.objective.readout(last.real_out).mean(),
             "D(G(z))": self.objective.readout(last.fake_out).mean(),
+            "grad/d": self._grad_norms["d"],
+            "grad/g": self._grad_norms["g"],
             **self.objective.observe(last.real_out, last.fake_out),
             **schedule_metrics,
         }

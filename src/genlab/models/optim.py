@@ -27,3 +27,11 @@ class OptimConfig(Section):
         if self.name == "sgd":
             return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
         return torch.optim.RMSprop(params, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
+
+
+def gradient_norm(optimizer: torch.optim.Optimizer) -> torch.Tensor:
+    """The global L2 norm of the gradients an optimiser is about to apply, as a device scalar (no host sync)."""
+    grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))

@@ -21,11 +21,13 @@ from genlab import __version__
 from genlab.config import Config
 from genlab.data import Sampler, load_dataset
 from genlab.data.toy import MIXTURES
-from genlab.errors import ConfigError, TrainingDiverged, TrainingInterrupted
+from genlab.errors import ConfigError, TrainingDiverged, TrainingInterrupted, TrainingStopped
 from genlab.images import save_png
 from genlab.metrics.evaluate import Evaluator, evaluate_recipe
 from genlab.metrics.modes import MODE_SAMPLES, mode_stats
+from genlab.metrics.reference import real_subset
 from genlab.train.checkpoint import checkpoint_name, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from genlab.train.doctor import SAMPLE_CHECK_N, Doctor, Finding, SampleCheck, doctor_features
 from genlab.train.logger import MetricsLog
 from genlab.train.lr_decay import LRDecay
 from genlab.train.rundir import RunDir
@@ -120,6 +122,14 @@ class Trainer:
         self._saved_step = -1
         self._evaluates = self.recipe.generative and config.eval.every > 0
         self._evaluator: Evaluator | None = None
+        self.doctor = (
+            Doctor(config.doctor, self.recipe.probability_scores)
+            if config.doctor.enabled and self.recipe.generative
+            else None
+        )
+        self.findings: list[Finding] = []
+        self._real_for_doctor = real_subset(data, SAMPLE_CHECK_N)[0]
+        self._sample_check: SampleCheck | None = None
         if resume:
             self._restore()
         run.write_config(config)
@@ -195,15 +205,42 @@ class Trainer:
             "images_per_s": round(images_per_s, 1),
             **values,
         }
+        if self.doctor is not None and bad_step is None:
+            record |= self._check_samples()
         log.write(record)
         self.last_record = record
         if bad_step is not None:
             self._diverged(bad_step, values)
+        if self.doctor is not None:
+            self._diagnose(log, record)
         summary = {k: f"{v:.3g}" for k, v in values.items() if k.startswith("loss")}
         bar.set_postfix(summary | {"img/s": f"{images_per_s:.0f}"}, refresh=False)
         if show:
             parts = "  ".join(f"{k} {v}" for k, v in summary.items())
             print(f"step {self.step}/{self.config.train.steps}  {parts}  {images_per_s:.0f} img/s", file=sys.stderr)
+
+    def _check_samples(self) -> dict[str, float]:
+        """The doctor's diversity of a fixed latent batch (built on first use: loads the features)."""
+        if self._sample_check is None:
+            features = doctor_features(self.config.data.name, self.device)
+            self._sample_check = SampleCheck(self._real_for_doctor.to(self.device), features)
+        n = self._sample_check.n
+        return self._sample_check(self.recipe.sample(n, generator=torch.Generator().manual_seed(self.config.seed)))
+
+    def _diagnose(self, log: MetricsLog, record: dict[str, float]) -> None:
+        """Report each new finding once (stderr and metrics.jsonl); with doctor.action stop, save and stop."""
+        found = self.doctor.check(record)
+        for finding in found:
+            print(finding, file=sys.stderr)
+            log.write(finding.record())
+        self.findings += found
+        if found and self.config.doctor.action == "stop":
+            self._save()
+            raise TrainingStopped(
+                f"the training doctor stopped the run at step {self.step} (doctor.action: stop): {found[0].message}. "
+                f"A checkpoint was saved; to go on anyway: genlab train --resume {self.run.path} "
+                "--set doctor.action=warn"
+            )
 
     def _diverged(self, bad_step: int, values: dict[str, float]) -> None:
         checkpoints = self.run.checkpoints()
