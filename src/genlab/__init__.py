@@ -28,6 +28,8 @@ _API = {
     "arithmetic": "genlab.api",
     "edit": "genlab.api",
     "direction": "genlab.api",
+    "report": "genlab.api",
+    "compare": "genlab.api",
     "load_config": "genlab.config",
     "Config": "genlab.config",
     "Trainer": "genlab.train",

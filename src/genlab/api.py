@@ -25,11 +25,13 @@ from genlab.runs import open_run
 from genlab.schema import validate_section
 from genlab.train import RunDir, Trainer, TrainResult, resolve_device
 from genlab.viz.curves import plot_curves
+from genlab.viz.report import write_comparison, write_report
 from genlab.viz.samples import render_samples
 
 DEMO_PRESET = "dcgan-digits"
 __all__ = [
     "arithmetic",
+    "compare",
     "demo",
     "direction",
     "edit",
@@ -39,6 +41,7 @@ __all__ = [
     "fit",
     "interpolate",
     "load_run",
+    "report",
     "resume",
     "sample",
     "train_classifier",
@@ -46,11 +49,24 @@ __all__ = [
 
 
 def _finish(trainer: Trainer) -> TrainResult:
-    """Train to the end and draw the run's curves (also after an interruption or divergence)."""
+    """Train to the end, then draw the run's curves and write its report (also after an interruption, a divergence
+    or a doctor's stop)."""
     try:
         return trainer.fit()
     finally:
         plot_curves(trainer.run.metrics_path, trainer.run.path / "curves.png")
+        if trainer.config.train.report:
+            write_report(trainer.run.path)
+
+
+def report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write RUN_DIR/report.html (or ``out``): one self-contained page about the run."""
+    return write_report(run_dir, out)
+
+
+def compare(run_dirs: list[str | Path], out: str | Path = "compare.html") -> Path:
+    """Write one self-contained page comparing runs: overlaid curves, last samples, metrics with the best marked."""
+    return write_comparison(run_dirs, out)
 
 
 def fit(
@@ -65,7 +81,7 @@ def fit(
 
 
 def resume(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainResult:
-    """Continue a run from its latest checkpoint; ``overrides`` may change ``train.*`` settings only."""
+    """Continue a run from its latest checkpoint; ``overrides`` may change ``train.*`` and ``doctor.*`` only."""
     return _finish(Trainer.resume(run_dir, overrides))
 
 

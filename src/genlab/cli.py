@@ -83,6 +83,13 @@ LAB_EXAMPLES = """examples:
 Each writes PNG (and GIF) files plus NAME.json with its numbers, in under a minute on 2 CPU cores.
 """
 
+REPORT_EXAMPLES = """examples:
+  genlab report runs/try1                       RUN_DIR/report.html (genlab train writes it at the end anyway)
+  genlab compare runs/hinge runs/wgan-gp runs/nonsaturating --out compare.html
+
+Both pages are single self-contained HTML files: pictures inlined, no network needed to open them.
+"""
+
 CONFIG_EXAMPLES = """examples:
   genlab config --list
   genlab config dcgan-mnist --set train.batch_size=128 > mine.yaml
@@ -138,6 +145,18 @@ def _report(figure: LatentFigure) -> None:
     shown = {k: v for k, v in figure.numbers.items() if not isinstance(v, (list, dict))}
     print("\n".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in shown.items()))
     print(f"wrote {figure.path} and {figure.path.with_suffix('.json')}")
+
+
+def _report_command(args: argparse.Namespace) -> None:
+    from genlab import api
+
+    print(f"wrote {api.report(args.run, args.out)}")
+
+
+def _compare(args: argparse.Namespace) -> None:
+    from genlab import api
+
+    print(f"wrote {api.compare(args.runs, args.out)}")
 
 
 def _eval(args: argparse.Namespace) -> None:
@@ -313,6 +332,14 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("--out", default="lab", help="folder for its pictures and NAME.json (default lab/)")
     lab.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     lab.add_argument("--list", action="store_true", help="list the experiments")
+
+    report = command("report", _report_command, "write a run's self-contained HTML report", REPORT_EXAMPLES)
+    report.add_argument("run", metavar="RUN_DIR", help="run folder")
+    report.add_argument("--out", help="HTML file (default: RUN_DIR/report.html)")
+
+    compare = command("compare", _compare, "compare runs side by side on one HTML page", REPORT_EXAMPLES)
+    compare.add_argument("runs", nargs="+", metavar="RUN_DIR", help="two or more run folders")
+    compare.add_argument("--out", default="compare.html", help="HTML file (default compare.html)")
 
     demo = command("demo", _demo, "train a DCGAN on the bundled digits and show where the pictures are", DEMO_EXAMPLES)
     demo.add_argument("--out", metavar="DIR", help="run folder (default: runs/demo-TIMESTAMP)")

@@ -52,6 +52,8 @@ class TrainConfig(Section):
     progress: bool = True
     tensorboard: bool = True
     """Write TensorBoard events too (when the tensorboard package is installed)."""
+    report: bool = True
+    """Write RUN_DIR/report.html at the end of every run (genlab train, genlab.fit)."""
 
 
 class Config(Section):

@@ -124,4 +124,10 @@ def test_stop_action_saves_and_stops_a_hopeless_run(tmp_path):
     with pytest.raises(TrainingStopped, match="doctor stopped the run at step"):
         run(tmp_path, "model.objective=minimax", "model.d_optim.lr=0.02", "train.steps=2000", "doctor.action=stop")
     (checkpoint,) = RunDir(tmp_path / "run").checkpoints()
-    assert int(checkpoint.stem.split("-")[1]) < 2000
+    stopped = int(checkpoint.stem.split("-")[1])
+    assert stopped < 2000
+    # Going on anyway, as the message suggests: the resumed doctor remembers its history and what it reported.
+    resumed = Trainer.resume(tmp_path / "run", [f"train.steps={stopped + 50}", "doctor.action=warn"])
+    assert "d-too-strong" in resumed.doctor.reported and resumed.doctor.history[-1]["step"] == stopped
+    resumed.fit()
+    assert "d-too-strong" not in {f.code for f in resumed.findings}

@@ -100,6 +100,11 @@ class Doctor:
         self.reported.update(f.code for f in found)
         return found
 
+    def restore(self, records: list[dict]) -> None:
+        """Take up a resumed run: its logged interval records become the history, its findings stay reported."""
+        self.history = [r for r in records if "images_per_s" in r and "doctor" not in r]
+        self.reported = {r["doctor"] for r in records if "doctor" in r}
+
     def _window(self) -> list[dict[str, float]] | None:
         """The records of the last ``window`` steps, when the run has logged that long (else None)."""
         last = self.history[-1]["step"]

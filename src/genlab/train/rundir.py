@@ -19,7 +19,7 @@ from genlab.errors import CheckpointError, ConfigError
 from genlab.fileio import atomic_write
 from genlab.train.checkpoint import list_checkpoints
 
-RESUMABLE_SECTION = "train"
+RESUMABLE_SECTIONS = ("train", "doctor")
 
 
 class RunDir:
@@ -61,12 +61,13 @@ class RunDir:
             handle.write(dump_config(cfg))
 
     def read_config(self, overrides: list[str] | tuple[str, ...] = ()) -> Config:
-        """The run's config; on resume only ``train.*`` may change (the networks and data must match)."""
+        """The run's config; on resume only ``train.*`` and ``doctor.*`` may change (the networks and data must
+        match)."""
         data = yaml.safe_load(self.config_path.read_text())
         for override in overrides:
-            if override.split(".", 1)[0].strip() != RESUMABLE_SECTION:
+            if override.split(".", 1)[0].strip() not in RESUMABLE_SECTIONS:
                 raise ConfigError(
-                    f"cannot change '{override.split('=', 1)[0]}' when resuming: only {RESUMABLE_SECTION}.* settings "
+                    f"cannot change '{override.split('=', 1)[0]}' when resuming: only train.* and doctor.* settings "
                     "can change (for example train.steps); start a new run to change the model or data"
                 )
             apply_override(data, override)

@@ -28,7 +28,7 @@ from genlab.metrics.modes import MODE_SAMPLES, mode_stats
 from genlab.metrics.reference import real_subset
 from genlab.train.checkpoint import checkpoint_name, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from genlab.train.doctor import SAMPLE_CHECK_N, Doctor, Finding, SampleCheck, doctor_features
-from genlab.train.logger import MetricsLog
+from genlab.train.logger import MetricsLog, read_metrics
 from genlab.train.lr_decay import LRDecay
 from genlab.train.rundir import RunDir
 from genlab.train.signals import GracefulStop
@@ -136,7 +136,7 @@ class Trainer:
 
     @classmethod
     def resume(cls, run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Trainer:
-        """Continue a run from its latest checkpoint; ``overrides`` may change ``train.*`` (e.g. more steps)."""
+        """Continue a run from its latest checkpoint; ``overrides`` may change ``train.*`` and ``doctor.*``."""
         run = RunDir.open(run_dir)
         return cls(run.read_config(overrides), run, resume=True)
 
@@ -148,6 +148,8 @@ class Trainer:
         set_rng_state(state["rng"])
         self.step = self.resumed_from = self._saved_step = state["step"]
         self.elapsed = state["elapsed"]
+        if self.doctor is not None:
+            self.doctor.restore([r for r in read_metrics(self.run.metrics_path) if r["step"] <= self.step])
 
     def fit(self) -> TrainResult:
         cfg = self.config.train
