@@ -128,7 +128,7 @@ class Trainer:
             else None
         )
         self.findings: list[Finding] = []
-        self._real_for_doctor = real_subset(data, SAMPLE_CHECK_N)[0]
+        self._real_for_doctor = real_subset(data, SAMPLE_CHECK_N)[0] if self.doctor is not None else None
         self._sample_check: SampleCheck | None = None
         if resume:
             self._restore()
