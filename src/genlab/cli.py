@@ -131,7 +131,7 @@ def _latent(args: argparse.Namespace) -> None:
     from genlab import api
 
     options = {k: v for k, v in vars(args).items() if k not in ("command", "handler", "run")}
-    _report(getattr(api, args.command)(args.run, **options))
+    _print_figure(getattr(api, args.command)(args.run, **options))
 
 
 def _floats(text: str) -> list[float]:
@@ -141,7 +141,7 @@ def _floats(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got '{text}'") from None
 
 
-def _report(figure: LatentFigure) -> None:
+def _print_figure(figure: LatentFigure) -> None:
     shown = {k: v for k, v in figure.numbers.items() if not isinstance(v, (list, dict))}
     print("\n".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in shown.items()))
     print(f"wrote {figure.path} and {figure.path.with_suffix('.json')}")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from genlab.train.logger import read_metrics
 from genlab.viz.figures import save_figure
 from genlab.viz.series import run_series
 
 
 def plot_curves(metrics_path: str | Path, out: str | Path) -> Path | None:
     """Write a PNG of the curves; returns None (and writes nothing) when there are no records yet."""
-    series = run_series(metrics_path)
+    series = run_series(read_metrics(metrics_path))
     if not series:
         return None
     import matplotlib.pyplot as plt

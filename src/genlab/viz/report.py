@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from genlab.fileio import atomic_write
+from genlab.train.logger import read_metrics
 from genlab.train.rundir import RunDir
 from genlab.viz.series import findings, is_number, run_series
 
@@ -25,6 +26,8 @@ PANELS = (
     ("sample diversity (doctor)", lambda k: k == "diversity"),
     ("evaluation", lambda k: k.startswith("eval/")),
 )
+Series = dict[str, tuple[list[int], list[float]]]
+"""A run's numeric keys as (steps, values)."""
 STRIP = 8
 """Sample grids shown over training (evenly spaced, the last one always)."""
 LOWER_IS_BETTER = ("fid", "kid", "classwise_fid", "modes_kl", "mem_fraction")
@@ -79,7 +82,7 @@ def _img(uri: str, caption: str, width: int | None = None, show_caption: bool = 
     return f'<figure><img src="{uri}"{size} alt="{text}">{below}</figure>'
 
 
-def _charts(runs: dict[str, dict[str, tuple[list[int], list[float]]]]) -> str:
+def _charts(runs: dict[str, Series]) -> str:
     """One chart per panel that has data, every run's curves overlaid on shared axes."""
     import matplotlib.pyplot as plt
 
@@ -115,9 +118,9 @@ def _sample_strip(run: RunDir) -> str:
     return f'<div class="row">{"".join(figures)}</div>'
 
 
-def final_metrics(run: RunDir) -> dict[str, float]:
+def final_metrics(run: RunDir, series: Series) -> dict[str, float]:
     """The last value of every numeric series, with the run's eval.json values (``genlab eval``) on top."""
-    values = {key: series[1][-1] for key, series in run_series(run.metrics_path).items()}
+    values = {key: steps_values[1][-1] for key, steps_values in series.items()}
     eval_path = run.path / "eval.json"
     if eval_path.is_file():
         stored = json.loads(eval_path.read_text()).get("metrics", {})
@@ -135,8 +138,8 @@ def _cell(text: str, css: str = "") -> str:
     return f'<td class="{css}">{html.escape(text)}</td>' if css else f"<td>{html.escape(text)}</td>"
 
 
-def _findings_table(run: RunDir) -> str:
-    found = findings(run.metrics_path)
+def _findings_table(records: list[dict]) -> str:
+    found = findings(records)
     if not found:
         return "<p>The training doctor found nothing.</p>"
     rows = [
@@ -162,11 +165,12 @@ def _write(path: Path, page: str) -> Path:
 def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """RUN_DIR/report.html (or ``out``): config, curves, samples over training, latent figures, metrics, findings."""
     run = RunDir.open(run_dir)
-    metrics = final_metrics(run)
+    records = read_metrics(run.metrics_path)
+    series = run_series(records)
     latent = sorted((run.path / "latent").glob("*.png")) if (run.path / "latent").is_dir() else []
     body = [
         "<h2>Training curves</h2>",
-        _charts({run.path.name: run_series(run.metrics_path)}),
+        _charts({run.path.name: series}),
         "<h2>Samples over training</h2>",
         _sample_strip(run),
     ]
@@ -175,9 +179,9 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
             "<h2>Latent space</h2>",
             '<div class="row">' + "".join(_img(_png(p), p.stem) for p in latent) + "</div>",
         ]
-    rows = [[_cell(k, "left"), _cell(f"{v:.6g}")] for k, v in metrics.items()]
+    rows = [[_cell(k, "left"), _cell(f"{v:.6g}")] for k, v in final_metrics(run, series).items()]
     body += ["<h2>Final metrics</h2>", _table(["metric", "value"], rows)]
-    body += ["<h2>Training doctor</h2>", _findings_table(run)]
+    body += ["<h2>Training doctor</h2>", _findings_table(records)]
     body += ["<h2>Config</h2>", f"<pre>{html.escape(run.config_path.read_text())}</pre>"]
     return _write(
         Path(out) if out else run.path / "report.html", _page(f"genlab report: {run.path.name}", "".join(body))
@@ -205,7 +209,8 @@ def write_comparison(run_dirs: Sequence[str | Path], out: str | Path) -> Path:
     names = [r.path.name for r in runs]
     if len(set(names)) != len(names):
         names = [str(r.path) for r in runs]
-    table = {name: final_metrics(run) for name, run in zip(names, runs, strict=True)}
+    series = {name: run_series(read_metrics(run.metrics_path)) for name, run in zip(names, runs, strict=True)}
+    table = {name: final_metrics(run, series[name]) for name, run in zip(names, runs, strict=True)}
     best = best_marks(table)
     columns = sorted({c for values in table.values() for c in values}, key=lambda c: (c not in best, c))
     rows = [
@@ -219,7 +224,7 @@ def write_comparison(run_dirs: Sequence[str | Path], out: str | Path) -> Path:
         grids += [_img(_png(p), f"{name}, {p.stem}", width=260) for p in last]
     body = [
         "<h2>Curves</h2>",
-        _charts({name: run_series(run.metrics_path) for name, run in zip(names, runs, strict=True)}),
+        _charts(series),
         "<h2>Last samples</h2>",
         f'<div class="row">{"".join(grids)}</div>',
         "<h2>Metrics (best per column marked)</h2>",

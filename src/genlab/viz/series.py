@@ -1,10 +1,8 @@
-"""The numeric time series of a run's metrics.jsonl, as curves, reports and comparisons read them."""
+"""The numeric time series and doctor findings of a run's metrics.jsonl records, for curves, reports, comparisons."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from genlab.train.logger import read_metrics
+from typing import Any
 
 BOOKKEEPING = ("step", "elapsed", "images_per_s")
 
@@ -13,14 +11,14 @@ def is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def run_series(metrics_path: str | Path) -> dict[str, tuple[list[int], list[float]]]:
-    """Every numeric key of the run's records as (steps, values), in first-seen order.
+def run_series(records: list[dict[str, Any]]) -> dict[str, tuple[list[int], list[float]]]:
+    """Every numeric key of a run's records (``read_metrics``) as (steps, values), in first-seen order.
 
     Records differ in keys (mode statistics, evaluations and doctor findings come on their own); doctor records
     are findings, not measurements, and are left out.
     """
     series: dict[str, tuple[list[int], list[float]]] = {}
-    for record in read_metrics(metrics_path):
+    for record in records:
         if "doctor" in record:
             continue
         for key, value in record.items():
@@ -31,6 +29,6 @@ def run_series(metrics_path: str | Path) -> dict[str, tuple[list[int], list[floa
     return series
 
 
-def findings(metrics_path: str | Path) -> list[dict]:
-    """The training doctor's findings recorded in a run's metrics.jsonl."""
-    return [record for record in read_metrics(metrics_path) if "doctor" in record]
+def findings(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The training doctor's findings among a run's records."""
+    return [record for record in records if "doctor" in record]
