@@ -24,6 +24,7 @@ from genlab.models.classifier import Classifier
 from genlab.runs import open_run
 from genlab.schema import validate_section
 from genlab.train import RunDir, Trainer, TrainResult, resolve_device
+from genlab.train.distributed import process_group, shared_value
 from genlab.viz.curves import plot_curves
 from genlab.viz.report import write_comparison, write_report
 from genlab.viz.samples import render_samples
@@ -50,13 +51,14 @@ __all__ = [
 
 def _finish(trainer: Trainer) -> TrainResult:
     """Train to the end, then draw the run's curves and write its report (also after an interruption, a divergence
-    or a doctor's stop)."""
+    or a doctor's stop); in a multi-process run rank 0 does the writing."""
     try:
         return trainer.fit()
     finally:
-        plot_curves(trainer.run.metrics_path, trainer.run.path / "curves.png")
-        if trainer.config.train.report:
-            write_report(trainer.run.path)
+        if trainer.world.main:
+            plot_curves(trainer.run.metrics_path, trainer.run.path / "curves.png")
+            if trainer.config.train.report:
+                write_report(trainer.run.path)
 
 
 def report(run_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -75,14 +77,21 @@ def fit(
     *,
     out: str | Path | None = None,
 ) -> TrainResult:
-    """Train from a config (object, YAML file, preset name or mapping) into a new run folder."""
+    """Train from a config (object, YAML file, preset name or mapping) into a new run folder.
+
+    Under torchrun every process calls this; they train one model data-parallel and rank 0 makes the run folder.
+    """
     cfg = config if isinstance(config, Config) else load_config(config, overrides)
-    return _finish(Trainer(cfg, RunDir.create(out, cfg.name)))
+    with process_group(cfg.device) as world:
+        path = str(RunDir.create(out, cfg.name).path) if world.main else ""
+        return _finish(Trainer(cfg, RunDir(shared_value(path, world))))
 
 
 def resume(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainResult:
-    """Continue a run from its latest checkpoint; ``overrides`` may change ``train.*`` and ``doctor.*`` only."""
-    return _finish(Trainer.resume(run_dir, overrides))
+    """Continue a run from its latest checkpoint; ``overrides`` may change ``train.*``, ``doctor.*`` and ``accel.*``
+    only (under torchrun, every process resumes the same run)."""
+    with process_group(RunDir.open(run_dir).read_config().device):
+        return _finish(Trainer.resume(run_dir, overrides))
 
 
 def load_run(path: str | Path, device: str = "auto") -> Recipe:

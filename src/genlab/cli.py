@@ -98,6 +98,7 @@ CONFIG_EXAMPLES = """examples:
 
 def _train(args: argparse.Namespace) -> None:
     from genlab import api
+    from genlab.train.distributed import world_from_env
 
     if args.resume:
         if args.config:
@@ -107,7 +108,8 @@ def _train(args: argparse.Namespace) -> None:
         result = api.fit(args.config, args.set, out=args.out)
     else:
         raise GenlabError("give a CONFIG to train (e.g. dcgan-digits) or --resume RUN_DIR")
-    print(f"trained to step {result.step} in {result.elapsed:.0f} s; run folder: {result.run_dir}")
+    if world_from_env().main:  # under torchrun, one summary for the run
+        print(f"trained to step {result.step} in {result.elapsed:.0f} s; run folder: {result.run_dir}")
 
 
 def _sample(args: argparse.Namespace) -> None:

@@ -24,6 +24,7 @@ from genlab.models import RECIPES, ModelConfig
 from genlab.models.gan import GANConfig
 from genlab.registry import did_you_mean
 from genlab.schema import Range, Section, config_error, registered
+from genlab.train.accel import AccelConfig
 from genlab.train.doctor import DoctorConfig
 from genlab.train.lr_decay import DecayKind
 
@@ -68,6 +69,8 @@ class Config(Section):
     """Metrics for `genlab eval` and, with eval.every > 0, periodic evaluation during training."""
     doctor: DoctorConfig = DoctorConfig()
     """Live diagnosis of failing GAN training (D too strong, mode collapse, oscillation, D not learning)."""
+    accel: AccelConfig = AccelConfig()
+    """Speed switches that leave the computation unchanged: channels_last memory layout, bf16 autocast."""
 
     @field_validator("name")
     @classmethod

@@ -115,3 +115,25 @@ def test_discriminator_norm_decides_whether_a_score_depends_on_the_rest_of_the_b
     assert torch.allclose(score_a, score_b, atol=1e-6) == per_sample
     convs = [m for m in D.modules() if isinstance(m, torch.nn.Conv2d)]
     assert all(c.bias is not None for c in convs) == (norm == "none")  # a bias only where no norm follows
+
+
+def test_dcgan_mnist64_has_the_parameters_of_the_pytorch_examples_dcgan():
+    """The reference's Generator/Discriminator (nn.Sequential ``main``), written out by hand: same keys and shapes,
+    so a reference checkpoint loads with ``main.`` renamed to ``net.`` (benchmarks/throughput.py does that)."""
+    from genlab.config import load_config
+
+    cfg = load_config("dcgan-mnist64")
+    recipe = cfg.model.build((1, 64, 64), None, torch.device("cpu"))
+    g_convs = {0: (100, 512), 3: (512, 256), 6: (256, 128), 9: (128, 64), 12: (64, 1)}
+    d_convs = {0: (64, 1), 2: (128, 64), 5: (256, 128), 8: (512, 256), 11: (1, 512)}
+    g_bns, d_bns = {1: 512, 4: 256, 7: 128, 10: 64}, {3: 128, 6: 256, 9: 512}
+
+    def expected(convs: dict, bns: dict) -> dict[str, tuple[int, ...]]:
+        shapes = {f"net.{i}.weight": (*io, 4, 4) for i, io in convs.items()}
+        for i, c in bns.items():
+            shapes |= {f"net.{i}.{k}": (c,) for k in ("weight", "bias", "running_mean", "running_var")}
+            shapes[f"net.{i}.num_batches_tracked"] = ()
+        return shapes
+
+    for net, convs, bns in ((recipe.generator, g_convs, g_bns), (recipe.discriminator, d_convs, d_bns)):
+        assert {k: tuple(v.shape) for k, v in net.state_dict().items()} == expected(convs, bns)

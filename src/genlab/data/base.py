@@ -87,9 +87,13 @@ class ImageSet:
             return len(self.class_names)
         return None if self.labels is None else int(self.labels.max()) + 1
 
-    def to(self, device: torch.device | str) -> ImageSet:
+    def to(self, device: torch.device | str, memory_format: torch.memory_format = torch.contiguous_format) -> ImageSet:
+        """The set on ``device``; images (not vectors) in ``memory_format``."""
         labels = None if self.labels is None else self.labels.to(device)
-        return ImageSet(self.images.to(device), labels, self.name, self.class_names)
+        images = self.images.to(device)
+        if images.ndim == 4:
+            images = images.contiguous(memory_format=memory_format)
+        return ImageSet(images, labels, self.name, self.class_names)
 
 
 @dataclass(frozen=True)

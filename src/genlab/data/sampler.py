@@ -4,6 +4,10 @@ The whole set is moved to the device once; each epoch's order is a permutation d
 sampler's state is three integers and a resumed run draws exactly the batches the uninterrupted run would have.
 Batches are gathered by index on the device: no host-to-device copy per step. The last incomplete batch of an
 epoch is dropped so every batch has the same shape (what CUDA graphs and BatchNorm want).
+
+In data-parallel training (``world`` processes) every process derives the same order and takes its own ``rank``-th
+slice of each global batch of ``world * batch_size`` images: together the processes see exactly the batches that a
+single process with the global batch size would.
 """
 
 from __future__ import annotations
@@ -23,14 +27,26 @@ class Batch(NamedTuple):
 
 
 class Sampler:
-    def __init__(self, data: ImageSet, batch_size: int, seed: int, device: torch.device | str):
-        if batch_size > len(data):
+    def __init__(
+        self,
+        data: ImageSet,
+        batch_size: int,
+        seed: int,
+        device: torch.device | str,
+        *,
+        memory_format: torch.memory_format = torch.contiguous_format,
+        rank: int = 0,
+        world: int = 1,
+    ):
+        if batch_size * world > len(data):
+            processes = f" times {world} processes" if world > 1 else ""
             raise ConfigError(
-                f"train.batch_size ({batch_size}) is larger than the data set ({len(data)} images); "
+                f"train.batch_size ({batch_size}){processes} is larger than the data set ({len(data)} images); "
                 "lower train.batch_size or use more data"
             )
-        self.data = data.to(device)
+        self.data = data.to(device, memory_format)
         self.batch_size = batch_size
+        self.rank, self.world = rank, world
         self.seed = seed
         self.epoch = 0
         self.position = 0
@@ -43,15 +59,17 @@ class Sampler:
         return order.to(self.data.images.device, non_blocking=True)
 
     def next(self) -> Batch:
-        if self.position + self.batch_size > len(self.data):
+        step = self.batch_size * self.world
+        if self.position + step > len(self.data):
             self.epoch += 1
             self.position = 0
             self._order = self._permutation(self.epoch)
-        index = self._order[self.position : self.position + self.batch_size]
-        self.position += self.batch_size
+        start = self.position + self.rank * self.batch_size
+        index = self._order[start : start + self.batch_size]
+        self.position += step
         self.batches_drawn += 1
         labels = None if self.data.labels is None else self.data.labels.index_select(0, index)
-        return Batch(self.data.images.index_select(0, index), labels)
+        return Batch(self.data.images[index], labels)  # indexing, unlike index_select, keeps channels_last
 
     __call__ = next
 

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from genlab.data import Batch
-from genlab.errors import CheckpointError, GenlabError
+from genlab.errors import CheckpointError, ConfigError, GenlabError
 from genlab.latent.prior import Prior, TruncationMode, draw_latents
 from genlab.registry import Registry
 from genlab.schema import Section
@@ -45,6 +45,13 @@ class Recipe:
         Returns scalar tensors to log, left on the device: reading them here would stall the device every step.
         """
         raise NotImplementedError
+
+    def distribute(self, wrap: Callable[[nn.Module], nn.Module], rank: int, world_size: int) -> None:
+        """Prepare for data-parallel training as process ``rank`` of ``world_size``: train through ``wrap(net)``
+        (DistributedDataParallel) and draw this process's share of every random batch."""
+        raise ConfigError(
+            f"the {type(self).__name__} recipe does not support multi-process training yet; run it in one process"
+        )
 
     def latents(
         self,

@@ -70,7 +70,7 @@ class Classifier(Recipe):
         self.device = device
         self.net = DomainClassifierNet(channels, num_classes, cfg.width, cfg.dropout).to(device)
         self.networks = {"classifier": self.net}
-        self.optimizers = {"classifier": cfg.optim.build(self.net.parameters())}
+        self.optimizers = {"classifier": cfg.optim.build(self.net.parameters(), device)}
 
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         images, labels = next_batch()

@@ -148,11 +148,15 @@ class GAN(Recipe):
             self.networks["generator_ema"] = self.ema.net
         self.replay = ReplayBuffer(cfg.tricks.replay, sample_shape, device) if cfg.tricks.replay else None
         self.optimizers = {
-            "generator": cfg.g_optim.build(self.generator.parameters()),
-            "discriminator": cfg.d_optim.build(self.discriminator.parameters()),
+            "generator": cfg.g_optim.build(self.generator.parameters(), device),
+            "discriminator": cfg.d_optim.build(self.discriminator.parameters(), device),
         }
         self._next_batch: Callable[[], Batch] | None = None
         self._step = 0
+        # What training runs through: the networks themselves, or their DistributedDataParallel wrappers.
+        self._g_train: torch.nn.Module = self.generator
+        self._d_train: torch.nn.Module = self.discriminator
+        self._shard = (0, 1)  # (rank, world size): which slice of each global latent batch this process draws
         # Gradient norms of each network's last update, kept on the device for the trainer's logging interval.
         self._grad_norms = {name: torch.zeros((), device=device) for name in ("d", "g")}
 
@@ -161,9 +165,16 @@ class GAN(Recipe):
     def _generate(self, net: torch.nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         return net(z) if labels is None else net(z, labels)
 
-    def _critic(self, labels: torch.Tensor | None) -> Callable[[torch.Tensor], torch.Tensor]:
-        """D as a function of its inputs alone (what objectives' penalties call), with the labels bound."""
-        return self.discriminator if labels is None else functools.partial(self.discriminator, labels=labels)
+    def _critic(self, labels: torch.Tensor | None, net: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+        """D (``net``: the trained wrapper or the bare network) as a function of its inputs alone (what objectives'
+        penalties call), with the labels bound."""
+        return net if labels is None else functools.partial(net, labels=labels)
+
+    def _train_latents(self, n: int) -> torch.Tensor:
+        """Latents for ``n`` training fakes: in data-parallel training this process's slice of one global draw, so
+        N processes together use exactly the latents of one process with an N times larger batch."""
+        rank, world_size = self._shard
+        return self.latents(n * world_size)[rank * n : (rank + 1) * n]
 
     def _d_input(self, samples: torch.Tensor) -> torch.Tensor:
         """What D sees of a batch: instance noise added, then packed."""
@@ -178,9 +189,9 @@ class GAN(Recipe):
         self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         if self.tricks.d_batches == "joint":
-            both = self._critic(None if labels is None else labels.repeat(2))(torch.cat([real, fake]))
+            both = self._critic(None if labels is None else labels.repeat(2), self._d_train)(torch.cat([real, fake]))
             return both[: len(real)], both[len(real) :]
-        D = self._critic(labels)
+        D = self._critic(labels, self._d_train)
         return D(real), D(fake)
 
     def d_step(self, keep_graph: bool, update_if: UpdateRule | None = None) -> DStepResult:
@@ -190,12 +201,12 @@ class GAN(Recipe):
         # inputs at the same position share a label, so penalties on interpolates see consistent labels.
         labels = batch.labels if self.num_classes is not None else None
         with torch.set_grad_enabled(keep_graph):
-            fake = self._generate(self.generator, self.latents(len(real_images)), labels)
+            fake = self._generate(self._g_train, self._train_latents(len(real_images)), labels)
         shown_fake = self.replay.mix(fake) if self.replay is not None else fake.detach()
         real, shown_fake = self._d_input(real_images), self._d_input(shown_fake)
         real_out, fake_out = self._score(real, shown_fake, labels)
         loss = self.objective.d_loss(real_out, fake_out)
-        penalty = self.objective.penalty(self._critic(labels), real, shown_fake)
+        penalty = self.objective.penalty(self._critic(labels, self._d_train), real, shown_fake)
         if penalty is not None:
             loss = loss + penalty
         result = DStepResult(loss.detach(), real_out.detach(), fake_out.detach(), real_images, fake, labels)
@@ -209,9 +220,13 @@ class GAN(Recipe):
         return result
 
     def g_step(self, last: DStepResult, reuse_fake: bool) -> torch.Tensor:
-        fake = last.fake if reuse_fake else self._generate(self.generator, self.latents(len(last.real)), last.labels)
+        if reuse_fake:
+            fake = last.fake
+        else:
+            fake = self._generate(self._g_train, self._train_latents(len(last.real)), last.labels)
         self.discriminator.requires_grad_(False)  # G's step needs gradients through D, not for D's weights
-        D = self._critic(last.labels)
+        # The bare D: its weights get no gradients here, so there is nothing for DistributedDataParallel to average.
+        D = self._critic(last.labels, self.discriminator)
         try:
             fake_out = D(self._d_input(fake))
             real_out = D(self._d_input(last.real)) if self.objective.uses_real_in_g_loss else None
@@ -236,6 +251,15 @@ class GAN(Recipe):
         return (below_real if self.objective.scores == "critic" else ~below_real).float().mean()
 
     # -- the recipe interface ------------------------------------------------------------------------------------
+
+    def distribute(self, wrap: Callable[[torch.nn.Module], torch.nn.Module], rank: int, world_size: int) -> None:
+        if self.schedule.name != "fixed":
+            raise ConfigError(
+                f"model.schedule '{self.schedule.name}' decides from this process's own losses, so processes would "
+                "make different numbers of updates; multi-process training needs schedule: fixed"
+            )
+        self._g_train, self._d_train = wrap(self.generator), wrap(self.discriminator)
+        self._shard = (rank, world_size)
 
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         self._next_batch, self._step = next_batch, step

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Annotated, Literal
 
 import torch
+from pydantic import model_validator
 
 from genlab.schema import Range, Section
 
@@ -20,12 +21,24 @@ class OptimConfig(Section):
     momentum: Annotated[float, Range(ge=0, lt=1)] = 0.0
     """SGD and RMSProp only."""
     weight_decay: Annotated[float, Range(ge=0)] = 0.0
+    fused: Literal["auto"] | bool = "auto"
+    """Adam and SGD: update all parameters in one fused kernel instead of a loop of small ones. auto: on CUDA,
+    where it saves launches per parameter tensor; off on the CPU, where it measured no faster."""
 
-    def build(self, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    @model_validator(mode="after")
+    def _fused_supported(self) -> OptimConfig:
+        if self.fused is True and self.name == "rmsprop":
+            raise ValueError("fused: true is available for the adam and sgd optimisers only; use auto or false")
+        return self
+
+    def build(self, params: Iterable[torch.nn.Parameter], device: torch.device) -> torch.optim.Optimizer:
+        fused = self.fused is True or (self.fused == "auto" and device.type == "cuda")
+        # None, not False, lets PyTorch keep its own (foreach) choice when unfused.
+        options = {"lr": self.lr, "weight_decay": self.weight_decay, "fused": fused or None}
         if self.name == "adam":
-            return torch.optim.Adam(params, lr=self.lr, betas=self.betas, weight_decay=self.weight_decay)
+            return torch.optim.Adam(params, betas=self.betas, **options)
         if self.name == "sgd":
-            return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
+            return torch.optim.SGD(params, momentum=self.momentum, **options)
         return torch.optim.RMSprop(params, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
 
 

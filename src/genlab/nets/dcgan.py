@@ -3,7 +3,8 @@
 Both networks follow the seeds' architecture guidelines: no pooling and no fully connected hidden layers, BatchNorm
 everywhere except G's output and D's input layers, weights drawn from N(0, 0.02). The channel count doubles every
 time the resolution halves, starting from ``width`` channels at half the image size; the generator is the mirror
-image of the discriminator, so for 64x64 images and width 64 they match the reference DCGAN exactly.
+image of the discriminator, so for 64x64 images, width 64 and ``out_bias: false`` they are the networks of the
+pytorch/examples DCGAN, layer for layer (``configs/dcgan-mnist64.yaml``).
 
 The options ``upsample``, ``g_activation`` and ``downsample`` swap single layers for common variants (to study, for
 example, checkerboard artefacts) while keeping the channel plan; their defaults are the reference layout.
@@ -42,6 +43,7 @@ class DCGANGenerator(nn.Module):
         width: int,
         upsample: UpMode = "transposed",
         act: Activation = "relu",
+        out_bias: bool = True,
     ):
         super().__init__()
         widths = [width * 2 ** (stages - 1 - i) for i in range(stages)]  # channels at 4x4, 8x8, ..., size/2
@@ -52,7 +54,7 @@ class DCGANGenerator(nn.Module):
         ]
         for c_in, c_out in itertools.pairwise(widths):
             layers += [*up(c_in, c_out, upsample, bias=False), nn.BatchNorm2d(c_out), activation(act, inplace=True)]
-        layers += [*up(widths[-1], channels, upsample), nn.Tanh()]
+        layers += [*up(widths[-1], channels, upsample, bias=out_bias), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.z_dim = z_dim
         self.apply(dcgan_init)
@@ -73,10 +75,21 @@ def d_norm_layers(kind: DNorm, channels: int) -> list[nn.Module]:
 
 
 class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels: int, stages: int, width: int, downsample: DownMode = "strided", norm: DNorm = "batch"):
+    def __init__(
+        self,
+        channels: int,
+        stages: int,
+        width: int,
+        downsample: DownMode = "strided",
+        norm: DNorm = "batch",
+        out_bias: bool = True,
+    ):
         super().__init__()
         widths = [width * 2**i for i in range(stages)]  # channels at size/2, ..., 4x4
-        layers: list[nn.Module] = [*down(channels, widths[0], downsample), activation("leakyrelu", inplace=True)]
+        layers: list[nn.Module] = [
+            *down(channels, widths[0], downsample, bias=out_bias),
+            activation("leakyrelu", inplace=True),
+        ]
         for c_in, c_out in itertools.pairwise(widths):
             norm_layers = d_norm_layers(norm, c_out)
             layers += [
@@ -84,7 +97,7 @@ class DCGANDiscriminator(nn.Module):
                 *norm_layers,
                 activation("leakyrelu", inplace=True),
             ]
-        layers += [nn.Conv2d(widths[-1], 1, 4, 1, 0)]
+        layers += [nn.Conv2d(widths[-1], 1, 4, 1, 0, bias=out_bias)]
         self.net = nn.Sequential(*layers)
         self.apply(dcgan_init)
 
@@ -105,9 +118,12 @@ class DCGAN(ConvNetSpec):
     """How D halves the resolution: 4x4 stride-2 conv, or 3x3 conv + 2x2 average pooling."""
     d_norm: DNorm = "batch"
     """D's normalisation: batch (DCGAN), layer (for gradient penalties) or none."""
+    out_bias: bool = True
+    """Biases on the layers without BatchNorm after them: G's output conv, D's input and output convs. The
+    pytorch/examples DCGAN has none there (false); its layer list is otherwise the same."""
 
     def conv_generator(self, z_dim: int, channels: int, stages: int) -> nn.Module:
-        return DCGANGenerator(z_dim, channels, stages, self.width, self.upsample, self.g_activation)
+        return DCGANGenerator(z_dim, channels, stages, self.width, self.upsample, self.g_activation, self.out_bias)
 
     def conv_discriminator(self, channels: int, stages: int) -> nn.Module:
-        return DCGANDiscriminator(channels, stages, self.width, self.downsample, self.d_norm)
+        return DCGANDiscriminator(channels, stages, self.width, self.downsample, self.d_norm, self.out_bias)

@@ -19,7 +19,7 @@ from genlab.errors import CheckpointError, ConfigError
 from genlab.fileio import atomic_write
 from genlab.train.checkpoint import list_checkpoints
 
-RESUMABLE_SECTIONS = ("train", "doctor")
+RESUMABLE_SECTIONS = ("train", "doctor", "accel")
 
 
 class RunDir:
@@ -61,14 +61,14 @@ class RunDir:
             handle.write(dump_config(cfg))
 
     def read_config(self, overrides: list[str] | tuple[str, ...] = ()) -> Config:
-        """The run's config; on resume only ``train.*`` and ``doctor.*`` may change (the networks and data must
-        match)."""
+        """The run's config; on resume only ``train.*``, ``doctor.*`` and ``accel.*`` may change (the networks and
+        data must match)."""
         data = yaml.safe_load(self.config_path.read_text())
         for override in overrides:
             if override.split(".", 1)[0].strip() not in RESUMABLE_SECTIONS:
                 raise ConfigError(
-                    f"cannot change '{override.split('=', 1)[0]}' when resuming: only train.* and doctor.* settings "
-                    "can change (for example train.steps); start a new run to change the model or data"
+                    f"cannot change '{override.split('=', 1)[0]}' when resuming: only train.*, doctor.* and accel.* "
+                    "settings can change (for example train.steps); start a new run to change the model or data"
                 )
             apply_override(data, override)
         return validate_config(data, str(self.config_path))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,9 @@ from genlab.images import save_png
 from genlab.metrics.evaluate import Evaluator, evaluate_recipe
 from genlab.metrics.modes import MODE_SAMPLES, mode_stats
 from genlab.metrics.reference import real_subset
+from genlab.train.accel import Acceleration
 from genlab.train.checkpoint import checkpoint_name, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from genlab.train.distributed import current_world, data_parallel, use_cuda
 from genlab.train.doctor import SAMPLE_CHECK_N, Doctor, Finding, SampleCheck, doctor_features
 from genlab.train.logger import MetricsLog, read_metrics
 from genlab.train.lr_decay import LRDecay
@@ -36,12 +39,12 @@ from genlab.viz.samples import render_samples
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when a GPU is visible, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """``auto`` picks CUDA when a GPU is visible, else the CPU; under torchrun each process takes its own GPU."""
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device is 'cuda' but no CUDA GPU is visible; use device=auto or device=cpu")
-    return torch.device(name)
+    if use_cuda(name):
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
 
 
 class IntervalMeans:
@@ -101,12 +104,29 @@ class Trainer:
     def __init__(self, config: Config, run: RunDir, *, resume: bool = False):
         self.config = config
         self.run = run
+        self.world = world = current_world()
+        if world.distributed and config.doctor.enabled and config.doctor.action == "stop":
+            raise ConfigError(
+                "doctor.action 'stop' would stop rank 0 alone in multi-process training; use doctor.action: warn"
+            )
         self.device = resolve_device(config.device)
-        torch.manual_seed(config.seed)  # network initialisation
+        torch.manual_seed(config.seed)  # network initialisation: the same on every process
         data = load_dataset(config.data)
         self.data_info = {"shape": list(data.shape), "num_classes": data.num_classes}
         self.recipe = config.model.build(data.shape, data.num_classes, self.device)
-        self.sampler = Sampler(data, config.train.batch_size, config.seed, self.device)
+        self.accel = Acceleration(config.accel, self.device, images=len(data.shape) == 3)
+        self.accel.prepare(self.recipe.networks.values())
+        if world.distributed:
+            self.recipe.distribute(lambda net: data_parallel(net, self.device), world.rank, world.size)
+        self.sampler = Sampler(
+            data,
+            config.train.batch_size,
+            config.seed,
+            self.device,
+            memory_format=self.accel.memory_format,
+            rank=world.rank,
+            world=world.size,
+        )
         train = config.train
         self.lr_decay = LRDecay(self.recipe.optimizers, train.steps, train.lr_decay, train.lr_decay_start)
         self._mixture = MIXTURES.get(config.data.name)
@@ -120,11 +140,11 @@ class Trainer:
         self.last_record: dict[str, float] = {}
         self._means = IntervalMeans()
         self._saved_step = -1
-        self._evaluates = self.recipe.generative and config.eval.every > 0
+        self._evaluates = self.recipe.generative and config.eval.every > 0 and world.main
         self._evaluator: Evaluator | None = None
         self.doctor = (
             Doctor(config.doctor, self.recipe.probability_scores)
-            if config.doctor.enabled and self.recipe.generative
+            if config.doctor.enabled and self.recipe.generative and world.main
             else None
         )
         self.findings: list[Finding] = []
@@ -132,7 +152,8 @@ class Trainer:
         self._sample_check: SampleCheck | None = None
         if resume:
             self._restore()
-        run.write_config(config)
+        if world.main:
+            run.write_config(config)
 
     @classmethod
     def resume(cls, run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Trainer:
@@ -160,18 +181,21 @@ class Trainer:
             )
             return TrainResult(self.run.path, self.step, self.elapsed)
         means = self._means
+        main = self.world.main
         tensorboard_dir = self.run.tensorboard_dir if cfg.tensorboard else None
-        interactive = cfg.progress and sys.stderr.isatty()
+        interactive = cfg.progress and sys.stderr.isatty() and main
         with (
             GracefulStop() as stop,
-            MetricsLog(self.run.metrics_path, tensorboard_dir, self.resumed_from) as log,
+            # Only rank 0 writes the run folder; the other processes of a multi-process run just train.
+            MetricsLog(self.run.metrics_path, tensorboard_dir, self.resumed_from) if main else nullcontext() as log,
             tqdm(total=cfg.steps, initial=self.step, unit="step", disable=not interactive, dynamic_ncols=True) as bar,
         ):
             session_start = interval_start = time.perf_counter()
             elapsed_before, batches_before, hook_seconds = self.elapsed, self.sampler.batches_drawn, 0.0
             while self.step < cfg.steps:
                 self.lr_decay.apply(self.step)
-                metrics = self.recipe.train_step(self.sampler, self.step)
+                with self.accel.autocast():
+                    metrics = self.recipe.train_step(self.sampler, self.step)
                 self.step += 1
                 means.add(metrics, self.step)
                 bar.update()
@@ -179,16 +203,16 @@ class Trainer:
                 self.elapsed = elapsed_before + now - session_start
                 last = self.step == cfg.steps
                 if self.step % cfg.log_every == 0 or last:
-                    images = (self.sampler.batches_drawn - batches_before) * cfg.batch_size
+                    images = (self.sampler.batches_drawn - batches_before) * cfg.batch_size * self.world.size
                     rate = images / max(now - interval_start - hook_seconds, 1e-9)
-                    self._log(log, bar, rate, show=cfg.progress and not interactive)
+                    self._log(log, bar, rate, show=cfg.progress and not interactive and main)
                     interval_start, batches_before, hook_seconds = time.perf_counter(), self.sampler.batches_drawn, 0.0
                 hook_start = time.perf_counter()
-                if self.recipe.generative and (_due(self.step, cfg.sample_every) or last):
+                if main and self.recipe.generative and (_due(self.step, cfg.sample_every) or last):
                     self._write_samples(log)
                 if self._evaluates and (_due(self.step, self.config.eval.every) or last):
                     self._evaluate(log)
-                if _due(self.step, cfg.checkpoint_every) or last or stop.signum is not None:
+                if main and (_due(self.step, cfg.checkpoint_every) or last or stop.signum is not None):
                     self._save()
                 hook_seconds += time.perf_counter() - hook_start
                 if stop.signum is not None:
@@ -199,8 +223,13 @@ class Trainer:
                     )
         return TrainResult(self.run.path, self.step, self.elapsed, self.last_record)
 
-    def _log(self, log: MetricsLog, bar: tqdm, images_per_s: float, show: bool) -> None:
+    def _log(self, log: MetricsLog | None, bar: tqdm, images_per_s: float, show: bool) -> None:
+        """Read the interval's means (every process, so each stops on a NaN); rank 0 writes them (``log``)."""
         values, bad_step = self._means.read()
+        if log is None:
+            if bad_step is not None:
+                self._diverged(bad_step, values)
+            return
         record = {
             "step": self.step,
             "elapsed": round(self.elapsed, 3),
