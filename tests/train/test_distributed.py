@@ -44,10 +44,11 @@ def max_difference(a: dict, b: dict) -> float:
     return max(float((a[net][k] - b[net][k]).abs().max()) for net in a for k in a[net] if a[net][k].is_floating_point())
 
 
-def test_two_processes_with_batch_b_train_like_one_process_with_batch_2b(tmp_path):
-    two = train(tmp_path, "two", batch=32, processes=2)
-    one = train(tmp_path, "one", batch=64, processes=1)
-    half = train(tmp_path, "half", batch=32, processes=1)
+@pytest.mark.parametrize("config", ["nonsaturating-ring8", "wgan-ring8"])  # wgan: 5 D steps, weight clipping
+def test_two_processes_with_batch_b_train_like_one_process_with_batch_2b(tmp_path, config):
+    two = train(tmp_path, "two", batch=32, processes=2, config=config)
+    one = train(tmp_path, "one", batch=64, processes=1, config=config)
+    half = train(tmp_path, "half", batch=32, processes=1, config=config)
     assert max_difference(two, one) < 1e-5  # same weights after 3 Adam steps of G and D
     assert max_difference(half, one) > 1e-4  # what a wrong split of the batch would look like
     # Rank 0 alone wrote the run folder: one record per step, throughput counted over both processes.

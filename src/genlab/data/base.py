@@ -150,7 +150,7 @@ def fit_images(images: torch.Tensor, size: int, fit: str) -> torch.Tensor:
         scale = size / min(h, w)
         new_h, new_w = max(size, round(h * scale)), max(size, round(w * scale))
         images = F.interpolate(images, size=(new_h, new_w), mode="bilinear", antialias=scale < 1, align_corners=False)
-        images = images.clamp(0, 1)
+        images = images.clamp_(0, 1)  # in place: the resized set is new, and a second copy doubles peak memory
         h, w = new_h, new_w
     top, left = (h - size) // 2, (w - size) // 2
     if top >= 0 and left >= 0:
@@ -176,4 +176,4 @@ def load_dataset(cfg: DataConfig) -> ImageSet:
     if cfg.channels is not None:
         images = set_channels(images, cfg.channels)
     images = fit_images(images.float(), cfg.size, cfg.fit)
-    return ImageSet(images * 2 - 1, labels, cfg.name, raw.class_names)
+    return ImageSet(images.mul(2).sub_(1), labels, cfg.name, raw.class_names)

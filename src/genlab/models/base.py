@@ -35,6 +35,9 @@ class Recipe:
     prior: Prior = "normal"
     num_classes: int | None = None
     """Classes a conditional recipe generates on request; None for unconditional ones."""
+    reconstructs: ClassVar[bool] = False
+    """Whether :meth:`reconstruct` maps images to their reconstructions (the trainer then writes input | output
+    grids beside the samples)."""
     probability_scores: bool = False
     """Whether the logged D(x) and D(G(z)) are probabilities (GANs with logit objectives): the training doctor's
     balance checks need them."""
@@ -90,6 +93,10 @@ class Recipe:
             f"a {type(self).__name__} has no encoder, so it cannot map real images to latents; "
             "interpolating between real images needs an autoencoder or VAE run"
         )
+
+    def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
+        """Reconstructions of images in [-1, 1] (autoencoders and VAEs)."""
+        raise GenlabError(f"a {type(self).__name__} does not reconstruct images")
 
     def default_labels(self, n: int) -> torch.Tensor | None:
         """Balanced labels 0, 1, ..., K-1, 0, 1, ... for ``n`` samples of a conditional recipe (None otherwise)."""

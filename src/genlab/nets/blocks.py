@@ -6,7 +6,7 @@ from typing import Literal
 
 from torch import nn
 
-Activation = Literal["relu", "leakyrelu"]
+Activation = Literal["relu", "leakyrelu", "tanh"]
 UpMode = Literal["transposed", "pixelshuffle", "nearest"]
 DownMode = Literal["strided", "avgpool"]
 Norm = Literal["none", "batch"]
@@ -19,6 +19,8 @@ def activation(name: Activation, inplace: bool = False) -> nn.Module:
     """The named nonlinearity; ``inplace`` only where the input is not needed again (never before a shortcut)."""
     if name == "leakyrelu":
         return nn.LeakyReLU(LEAKY_SLOPE, inplace=inplace)
+    if name == "tanh":
+        return nn.Tanh()
     return nn.ReLU(inplace=inplace)
 
 

@@ -37,6 +37,9 @@ from genlab.train.rundir import RunDir
 from genlab.train.signals import GracefulStop
 from genlab.viz.samples import render_samples
 
+PREVIEW_COLUMNS = 4
+"""Input | reconstruction pairs per row of a reconstruction grid (as many rows)."""
+
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks CUDA when a GPU is visible, else the CPU; under torchrun each process takes its own GPU."""
@@ -134,6 +137,8 @@ class Trainer:
         self._drawable = not vectors or data.shape == (2,)
         # The same real points under every scatter plot fix its axes, so frames of a run are comparable.
         self._reference = data.images[:MODE_SAMPLES].clone() if vectors else None
+        # Fixed real images whose reconstructions are drawn over training (recipes that reconstruct images).
+        self._preview = real_subset(data, PREVIEW_COLUMNS**2)[0].to(self.device) if not vectors else None
         self.step = 0
         self.elapsed = 0.0
         self.resumed_from: int | None = None
@@ -208,7 +213,7 @@ class Trainer:
                     self._log(log, bar, rate, show=cfg.progress and not interactive and main)
                     interval_start, batches_before, hook_seconds = time.perf_counter(), self.sampler.batches_drawn, 0.0
                 hook_start = time.perf_counter()
-                if main and self.recipe.generative and (_due(self.step, cfg.sample_every) or last):
+                if main and (_due(self.step, cfg.sample_every) or last):
                     self._write_samples(log)
                 if self._evaluates and (_due(self.step, self.config.eval.every) or last):
                     self._evaluate(log)
@@ -293,8 +298,16 @@ class Trainer:
             self._diverged(bad_step, {})
 
     def _write_samples(self, log: MetricsLog) -> None:
-        """Picture of samples from a fixed seed; on a toy mixture also its mode statistics, as their own record."""
+        """Picture of samples from a fixed seed; on a toy mixture also its mode statistics, as their own record.
+        Recipes that reconstruct also get a grid of fixed real images beside their reconstructions."""
         self._check_finite()
+        if self.recipe.reconstructs and self._preview is not None:
+            pairs = torch.stack([self._preview, self.recipe.reconstruct(self._preview).to(self._preview)], dim=1)
+            picture = render_samples(pairs.flatten(0, 1), nrow=2 * PREVIEW_COLUMNS)  # input | output, side by side
+            save_png(picture, self.run.samples_dir / f"reconstructions-{self.step:08d}.png")
+            log.image("reconstructions", picture, self.step)
+        if not self.recipe.generative:
+            return
         # On a mixture one draw serves both, so the scatter plot shows exactly the points the statistics describe.
         n = MODE_SAMPLES if self._mixture is not None else self.config.train.n_samples
         samples = self.recipe.sample(n, generator=torch.Generator().manual_seed(self.config.seed))
