@@ -20,7 +20,18 @@ def run(capsys, *argv):
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["train"], ["sample"], ["demo"], ["config"], ["interpolate"], ["arithmetic"], ["edit"], ["direction"]],
+    [
+        [],
+        ["train"],
+        ["sample"],
+        ["demo"],
+        ["config"],
+        ["interpolate"],
+        ["arithmetic"],
+        ["edit"],
+        ["direction"],
+        ["likelihood"],
+    ],
 )
 def test_every_help_shows_an_example(capsys, command):
     code, out, _ = run(capsys, *command, "--help")

@@ -1,8 +1,10 @@
 """The Python API behind every CLI command: train, resume, load a run, sample, evaluate, train a classifier, demo,
-and the latent-space tools (interpolate, arithmetic, edit, direction from :mod:`genlab.latent.explore`)."""
+a VAE's likelihood, and the latent-space tools (interpolate, arithmetic, edit, direction, embed, traverse,
+ae_vs_vae from :mod:`genlab.latent.explore`)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,12 +17,15 @@ from genlab.data import DATASETS, DataConfig, load_dataset
 from genlab.errors import GenlabError
 from genlab.fileio import write_json
 from genlab.images import save_png
-from genlab.latent.explore import arithmetic, direction, edit, interpolate
+from genlab.latent.explore import ae_vs_vae, arithmetic, direction, edit, embed, interpolate, traverse
 from genlab.latent.prior import TruncationMode
 from genlab.metrics.evaluate import EvalConfig, EvalResult, Evaluator, evaluate_recipe
 from genlab.metrics.features import DomainClassifier, save_classifier
 from genlab.models import Recipe
+from genlab.models.autoencoder import AutoEncoder
 from genlab.models.classifier import Classifier
+from genlab.models.finetune import pretrain_finetune as few_labels
+from genlab.models.vae import VAE, estimate_nll
 from genlab.runs import open_run
 from genlab.schema import validate_section
 from genlab.train import RunDir, Trainer, TrainResult, resolve_device
@@ -31,21 +36,26 @@ from genlab.viz.samples import render_samples
 
 DEMO_PRESET = "dcgan-digits"
 __all__ = [
+    "ae_vs_vae",
     "arithmetic",
     "compare",
     "demo",
     "direction",
     "edit",
+    "embed",
     "evaluate",
     "evaluate_images",
     "export_classifier",
     "fit",
     "interpolate",
+    "likelihood",
     "load_run",
+    "pretrain_finetune",
     "report",
     "resume",
     "sample",
     "train_classifier",
+    "traverse",
 ]
 
 
@@ -160,6 +170,59 @@ def evaluate(
         "latent_seed": eval_cfg.seed,
     }
     write_json(Path(out) if out else run.run_dir / "eval.json", result.as_dict())
+    return result
+
+
+def likelihood(
+    path: str | Path,
+    k: int = 5000,
+    n: int | None = None,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    out: str | Path | None = None,
+) -> dict[str, object]:
+    """Test-set -log p(x) in nats of a VAE run by the importance-weighted estimate with ``k`` samples (the
+    published protocol: k = 5000, MNIST test set binarised once), plus the ELBO and the active latent units.
+
+    ``n`` limits the test images (default: all). Writes ``likelihood.json`` into the run folder (or ``out``).
+    """
+    run = open_run(path, device)
+    if not isinstance(run.recipe, VAE):
+        raise GenlabError(f"{run.checkpoint} holds a {run.config.model.recipe}; the likelihood needs a VAE run")
+    test = load_dataset(run.config.data.model_copy(update={"split": "test", "limit": n}))
+    start = time.perf_counter()
+    result = estimate_nll(run.recipe, test.images, k, seed)
+    result |= {"seconds": round(time.perf_counter() - start, 1), "checkpoint": str(run.checkpoint)}
+    result["step"] = run.state["step"]
+    write_json(Path(out) if out else run.run_dir / "likelihood.json", result)
+    return result
+
+
+def pretrain_finetune(
+    path: str | Path,
+    n_per_class: list[int] | tuple[int, ...] = (10, 100),
+    seeds: list[int] | tuple[int, ...] = (0, 1, 2),
+    *,
+    steps: int = 300,
+    device: str = "auto",
+    out: str | Path | None = None,
+) -> dict[str, object]:
+    """Few-label classification with and without the encoder of an autoencoder run: for every N in
+    ``n_per_class`` and seed, the test accuracy of encoder + linear head fine-tuned on N labelled images per class,
+    and of the same classifier trained from scratch. Writes RUN_DIR/pretrain-finetune.json (or ``out``)."""
+    run = open_run(path, device)
+    if not isinstance(run.recipe, AutoEncoder):
+        raise GenlabError(f"{run.checkpoint} holds a {run.config.model.recipe}; pre-training needs an autoencoder run")
+    rows = [few_labels(run.recipe, run.config.data, n, seed, steps).as_dict() for n in n_per_class for seed in seeds]
+    summary = {}
+    for n in n_per_class:
+        for kind in ("pretrained", "scratch"):
+            values = torch.tensor([r[f"{kind}_accuracy"] for r in rows if r["n_per_class"] == n])
+            std = values.std().item() if len(values) > 1 else 0.0
+            summary[f"{kind}/{n}"] = {"mean": values.mean().item(), "std": std}
+    result = {"run": str(run.run_dir), "steps": steps, "rows": rows, "summary": summary}
+    write_json(Path(out) if out else run.run_dir / "pretrain-finetune.json", result)
     return result
 
 

@@ -45,6 +45,9 @@ LATENT_EXAMPLES = """examples:
   genlab arithmetic runs/try1 --a class=7,ink=high --b class=7,ink=low --c class=1,ink=low
   genlab edit runs/try1 --to-class 8                move z along the classifier's gradient until it sees an 8
   genlab direction runs/try1 --positive ink=high --negative ink=low
+  genlab embed runs/vae --method tsne               autoencoder/VAE codes of test images in 2-D, by label
+  genlab traverse runs/vae --dims 0,1,2 --span 3    one coordinate varied per row
+  genlab ae-vs-vae runs/ae runs/vae --out ae-vs-vae.png
 
 Figures go to RUN_DIR/latent/ (or --out), numbers beside them as JSON. Queries: class=K, ink=high|low,
 slant=high|low (top or bottom quarter), comma-separated; classes and attributes come from the data set's classifier.
@@ -64,6 +67,23 @@ EVAL_EXAMPLES = """examples:
 
 Feature spaces: auto (the data set's shipped classifier: digits, mnist), inception, raw, or a classifier file.
 Results go to RUN_DIR/eval.json (or --out) with their provenance; real features are cached in ~/.cache/genlab.
+"""
+
+LIKELIHOOD_EXAMPLES = """examples:
+  genlab likelihood runs/vae                    test -log p(x) with k = 5000 importance samples (the published protocol)
+  genlab likelihood runs/vae --k 50 --n 1000    a quick estimate
+
+The test set is binarised once (seed --seed) for runs trained with dynamic binarisation. Results, with the ELBO,
+the KL per latent dimension and the active units, go to RUN_DIR/likelihood.json.
+"""
+
+FINETUNE_EXAMPLES = """examples:
+  genlab train autoencoder-mnist --out runs/ae          pre-train on all MNIST images, no labels
+  genlab pretrain-finetune runs/ae                      N = 10 and 100 labelled images per class, seeds 0, 1, 2
+  genlab pretrain-finetune runs/ae --n 10 --seeds 0 --steps 500
+
+Each row trains encoder + linear head from the autoencoder's encoder and from scratch on the same labelled images;
+test accuracies (means and stds per N) go to RUN_DIR/pretrain-finetune.json.
 """
 
 CLASSIFIER_EXAMPLES = """examples:
@@ -136,6 +156,19 @@ def _latent(args: argparse.Namespace) -> None:
     _print_figure(getattr(api, args.command)(args.run, **options))
 
 
+def _ae_vs_vae(args: argparse.Namespace) -> None:
+    from genlab import api
+
+    _print_figure(api.ae_vs_vae(args.ae_run, args.vae_run, n=args.n, seed=args.seed, device=args.device, out=args.out))
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got '{text}'") from None
+
+
 def _floats(text: str) -> list[float]:
     try:
         return [float(part) for part in text.split(",")]
@@ -183,6 +216,27 @@ def _eval(args: argparse.Namespace) -> None:
     else:
         raise GenlabError("give a RUN_DIR to evaluate, or both --real and --fake")
     print(result.table())
+
+
+def _likelihood(args: argparse.Namespace) -> None:
+    from genlab import api
+
+    result = api.likelihood(args.run, args.k, args.n, seed=args.seed, device=args.device, out=args.out)
+    print(
+        f"test -log p(x) = {result['nll']:.2f} +- {result['nll_standard_error']:.2f} nats (k = {result['k']}, "
+        f"{result['n']} images); ELBO {result['elbo']:.2f}; active units {result['active_units']}"
+    )
+
+
+def _pretrain_finetune(args: argparse.Namespace) -> None:
+    from genlab import api
+
+    result = api.pretrain_finetune(args.run, args.n, args.seeds, steps=args.steps, device=args.device, out=args.out)
+    print("| labels per class | pre-trained encoder | from scratch |")
+    print("|---|---|---|")
+    for n in args.n:
+        cells = [result["summary"][f"{kind}/{n}"] for kind in ("pretrained", "scratch")]
+        print(f"| {n} | " + " | ".join(f"{100 * c['mean']:.1f} % +- {100 * c['std']:.1f}" for c in cells) + " |")
 
 
 def _classifier(args: argparse.Namespace) -> None:
@@ -310,6 +364,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     classified(direct, 2000)
 
+    emb = latent_command("embed", "plot the codes of test images in 2-D (autoencoder and VAE runs)")
+    emb.add_argument("--method", default="auto", choices=["auto", "pca", "tsne"], help="auto: 2-D as-is, else PCA")
+    emb.add_argument("--n", type=int, default=2000, help="test images (default 2000)")
+
+    trav = latent_command("traverse", "vary one latent coordinate per row (autoencoder and VAE runs)")
+    trav.add_argument("--dims", type=_ints, help="comma-separated coordinates (default: the 8 that vary most)")
+    trav.add_argument("--span", type=float, default=3.0, help="move +-SPAN times the coordinate's spread (3)")
+    trav.add_argument("--steps", type=int, default=9, help="images per row (default 9)")
+
+    versus = command("ae-vs-vae", _ae_vs_vae, "compare an autoencoder and a VAE run in one figure", LATENT_EXAMPLES)
+    versus.add_argument("ae_run", metavar="AE_RUN", help="autoencoder run folder")
+    versus.add_argument("vae_run", metavar="VAE_RUN", help="VAE run folder")
+    versus.add_argument("--n", type=int, default=8, help="images per row (default 8)")
+    versus.add_argument("--seed", type=int, default=0, help="seed of the random codes (default 0)")
+    versus.add_argument("--out", default="ae-vs-vae.png", help="PNG file to write (default ae-vs-vae.png)")
+    versus.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
     evaluate = command("eval", _eval, "evaluate a run's generator or any two image sets", EVAL_EXAMPLES)
     evaluate.add_argument("run", nargs="?", metavar="RUN_DIR", help="run folder or checkpoint file")
     evaluate.add_argument(
@@ -322,6 +393,24 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--size", type=int, help="with --real/--fake: side the images are loaded at")
     evaluate.add_argument("--out", help="JSON file to write (default: RUN_DIR/eval.json, or ./eval.json)")
     evaluate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    nll = command("likelihood", _likelihood, "test-set -log p(x) of a VAE run, in nats", LIKELIHOOD_EXAMPLES)
+    nll.add_argument("run", metavar="RUN_DIR", help="VAE run folder or checkpoint file")
+    nll.add_argument("--k", type=int, default=5000, help="importance samples per image (default 5000)")
+    nll.add_argument("--n", type=int, help="test images (default: all)")
+    nll.add_argument("--seed", type=int, default=0, help="seed of the test binarisation and of z (default 0)")
+    nll.add_argument("--out", help="JSON file to write (default: RUN_DIR/likelihood.json)")
+    nll.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    tune = command(
+        "pretrain-finetune", _pretrain_finetune, "few-label accuracy with an autoencoder's encoder", FINETUNE_EXAMPLES
+    )
+    tune.add_argument("run", metavar="AE_RUN", help="autoencoder run folder (trained without labels)")
+    tune.add_argument("--n", type=_ints, default=[10, 100], help="labelled images per class (default 10,100)")
+    tune.add_argument("--seeds", type=_ints, default=[0, 1, 2], help="seeds of the labelled subsets (default 0,1,2)")
+    tune.add_argument("--steps", type=int, default=300, help="fine-tuning steps (default 300)")
+    tune.add_argument("--out", help="JSON file to write (default: RUN_DIR/pretrain-finetune.json)")
+    tune.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     classifier = command("classifier", _classifier, "train a domain classifier for the metrics", CLASSIFIER_EXAMPLES)
     classifier.add_argument("action", choices=["train"], help="what to do (train)")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 import torch
 from torch import nn
 
+import genlab
 from genlab.config import load_config
 from genlab.data import Batch, DataConfig, load_dataset
-from genlab.errors import ConfigError
+from genlab.errors import ConfigError, GenlabError
 from genlab.models.vae import VAE, binarize, gaussian_kl, importance_bound, latent_usage
 from genlab.train import RunDir, Trainer, load_checkpoint
 
@@ -131,3 +133,64 @@ def test_iwae_training_resumes_bit_for_bit(tmp_path):
     assert_same(full.recipe.state_dict(), resumed.recipe.state_dict(), "recipe")
     a, b = (load_checkpoint(tmp_path / run / "checkpoints" / "ckpt-00000024.pt") for run in ("full", "half"))
     assert_same(a["rng"], b["rng"], "rng")
+
+
+def test_the_likelihood_command_reports_nats_and_writes_them(trained_vae, capsys):
+    from genlab.cli import main
+
+    main(["likelihood", str(trained_vae.run.path), "--k", "20", "--n", "100", "--device", "cpu"])
+    printed = capsys.readouterr().out
+    saved = json.loads((trained_vae.run.path / "likelihood.json").read_text())
+    assert f"{saved['nll']:.2f} +- " in printed and saved["k"] == 20 and saved["n"] == 100
+    assert saved["binarised_test_set"] and 100 < saved["nll"] < 160 and saved["elbo"] < -saved["nll"]
+    assert len(saved["kl_per_dim"]) == 20 and saved["step"] == 1500
+    again = genlab.likelihood(trained_vae.run.path, k=20, n=100, device="cpu", out=trained_vae.run.path / "b.json")
+    assert again["nll"] == saved["nll"]  # the seed fixes the binarisation and the draws of z
+
+
+def test_the_likelihood_of_a_gan_run_is_refused(tiny_config, tmp_path):
+    cfg = tiny_config("train.steps=2")
+    Trainer(cfg, RunDir.create(tmp_path / "gan", cfg.name)).fit()
+    with pytest.raises(GenlabError, match="the likelihood needs a VAE run"):
+        genlab.likelihood(tmp_path / "gan", k=2)
+
+
+def test_a_vae_walks_between_two_real_images(trained_vae, tmp_path):
+    from genlab.images import save_png
+    from genlab.latent.explore import interpolate_images
+
+    first, second = load_dataset(DataConfig(name="mnist", size=28, split="test")).images[:2]
+    walk = interpolate_images(trained_vae.recipe, first, second, steps=6, mode="lerp")
+    assert walk.shape == (6, 1, 28, 28)
+    ends = trained_vae.recipe.reconstruct(torch.stack([first, second]))
+    assert torch.allclose(walk[[0, -1]], ends, atol=1e-5)  # the walk starts and ends at the two reconstructions
+    paths = [tmp_path / "a.png", tmp_path / "b.png"]
+    for image, path in zip((first, second), paths, strict=True):
+        save_png(((image.permute(1, 2, 0) + 1) * 127.5).round().byte().numpy(), path)
+    result = genlab.interpolate(trained_vae.run.path, steps=6, images=paths, device="cpu")
+    assert result.path.is_file()
+
+
+def test_embedding_and_traversal_of_a_vae_run(trained_vae):
+    run = trained_vae.run.path
+    embedding = genlab.embed(run, n=600, method="pca", device="cpu")
+    assert embedding.path.is_file() and embedding.numbers["code_dim"] == 20
+    assert embedding.numbers["knn_accuracy"] > 0.8  # digits separate in the 20-d codes (chance: 0.1)
+    usage = latent_usage(trained_vae.recipe, mnist_test_target(1000) * 2 - 1)
+    activity = torch.tensor(usage["activity"])
+    busy, idle = int(activity.argmax()), int(activity.argmin())
+    walk = genlab.traverse(run, dims=[busy, idle], steps=5, device="cpu")
+    change = walk.numbers["pixel_change"]
+    assert walk.path.is_file() and change[0] > 5 * change[1]  # a collapsed unit moves (and changes) nothing
+
+
+def test_ae_vs_vae_figure(trained_vae, tmp_path):
+    settings = ["model.coder={arch: mlp, width: 128}", "train.steps=300", "train.sample_every=0"]
+    base = {"device": "cpu", "data": {"name": "mnist", "size": 28}, "model": {"recipe": "autoencoder"}}
+    ae_cfg = load_config(base, settings)
+    Trainer(ae_cfg, RunDir.create(tmp_path / "ae", "ae")).fit()
+    figure = genlab.ae_vs_vae(tmp_path / "ae", trained_vae.run.path, n=6, device="cpu", out=tmp_path / "f.png")
+    assert figure.path.is_file() and len(figure.numbers["rows"]) == 5
+    for name in ("ae", "vae"):
+        assert 0 <= figure.numbers[f"{name}_confident_decodes"] <= 1
+        assert figure.numbers[f"{name}_reconstruction_mse"] < 0.5

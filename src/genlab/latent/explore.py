@@ -1,4 +1,5 @@
-"""The latent-space commands on a trained run: interpolation, vector arithmetic, guided edits, latent directions.
+"""The latent-space commands on a trained run: interpolation, vector arithmetic, guided edits, latent directions,
+and for autoencoders and VAEs embeddings, traversals and the AE-vs-VAE comparison.
 
 Each opens a run folder (or checkpoint), draws latents from a seed, writes its figure to RUN_DIR/latent/ (or
 ``out``) and returns its numbers; the figures are image grids, one generated image per cell. Classifier-based steps
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from genlab.data.base import set_channels
+from genlab.data.base import fit_images, load_dataset, set_channels
 from genlab.data.folder import read_image
 from genlab.errors import GenlabError
 from genlab.fileio import write_json
@@ -24,7 +25,9 @@ from genlab.latent.attributes import attribute_functions
 from genlab.latent.directions import Method, direction_from_labels, entanglement, move
 from genlab.latent.edit import class_log_prob, guided_edit
 from genlab.latent.interpolate import Mode, latent_path
+from genlab.latent.views import Projection, knn_accuracy, plot_embedding, project, sweep_codes
 from genlab.metrics.features import DomainClassifier, load_classifier, shipped_classifiers
+from genlab.metrics.reference import real_subset
 from genlab.models import Recipe
 from genlab.runs import OpenRun, open_run
 from genlab.viz.samples import render_samples
@@ -96,7 +99,7 @@ def interpolate(
     A conditional generator keeps one class along each walk (``label``, else classes 0, 1, ...). With ``images``
     (two image files) an autoencoder or VAE run walks between their codes instead.
     """
-    run = _generative(path, device)
+    run = open_run(path, device) if images is not None else _generative(path, device)
     recipe = run.recipe
     if images is not None:
         shape = tuple(run.state["data"]["shape"])
@@ -305,4 +308,119 @@ def direction(
         "class_changed": float((moved_class != samples.classes[~fit_half]).float().mean()),
     }
     figure = _figure(run, out, "direction.png", grid, len(strengths))
+    return _numbers(figure, numbers)
+
+
+def _test_images(run: OpenRun, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``n`` images of the run's data set's test split (a fixed choice), with their labels."""
+    data = load_dataset(run.config.data.model_copy(update={"split": "test"}))
+    return real_subset(data, n)
+
+
+def _resized(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Images in [-1, 1] brought to ``size`` x ``size`` the way data sets are (bilinear)."""
+    return fit_images((images + 1) / 2, size, "resize") * 2 - 1
+
+
+def _encode(recipe: Recipe, images: torch.Tensor) -> torch.Tensor:
+    return torch.cat([recipe.encode(part.to(recipe.device)) for part in images.split(500)])
+
+
+def embed(
+    path: str | Path,
+    *,
+    method: Projection = "auto",
+    n: int = 2000,
+    seed: int = 0,
+    device: str = "auto",
+    out: str | Path | None = None,
+) -> LatentFigure:
+    """Plot the codes of ``n`` test images in 2-D, coloured by label, with the k-NN accuracy of labels from the
+    codes (autoencoder and VAE runs: the encoder's output or posterior mean)."""
+    run = open_run(path, device)
+    images, labels = _test_images(run, n)
+    codes = _encode(run.recipe, images).cpu().numpy()
+    points, used = project(codes, method, seed)
+    numbers: dict[str, object] = {"method": used, "n": len(codes), "code_dim": codes.shape[1], "seed": seed}
+    if labels is not None:
+        numbers["knn_accuracy"] = knn_accuracy(codes, labels.numpy())
+    figure = Path(out) if out else run.run_dir / "latent" / f"embedding-{used}.png"
+    title = f"{run.config.name}: {codes.shape[1]}-d codes of {len(codes)} test images ({used})"
+    plot_embedding(points, None if labels is None else labels.numpy(), figure, title)
+    return _numbers(figure, numbers)
+
+
+def traverse(
+    path: str | Path,
+    *,
+    dims: list[int] | None = None,
+    span: float = 3.0,
+    steps: int = 9,
+    seed: int = 0,
+    device: str = "auto",
+    out: str | Path | None = None,
+) -> LatentFigure:
+    """One grid row per latent coordinate: the code of one test image (chosen by ``seed``) with that coordinate
+    moved over +-``span`` times its spread over the test set, the others fixed. Default rows: the 8 coordinates
+    that vary most. Reports each row's mean absolute pixel change from its first to its last image."""
+    run = open_run(path, device)
+    recipe = run.recipe
+    codes = _encode(recipe, _test_images(run, 1000)[0])
+    spread = codes.std(0)
+    chosen = dims if dims is not None else spread.argsort(descending=True)[: min(8, len(spread))].tolist()
+    if any(not 0 <= d < codes.shape[1] for d in chosen):
+        raise GenlabError(f"dims must be in 0..{codes.shape[1] - 1}, got {chosen}")
+    base = codes[torch.randint(len(codes), (1,), generator=_seeded(seed))][0]
+    offsets = torch.linspace(-span, span, steps, device=codes.device) * spread[chosen, None]
+    with torch.no_grad():
+        images = recipe.decode(sweep_codes(base, chosen, offsets))
+    rows = images.view(len(chosen), steps, *images.shape[1:])
+    change = (rows[:, -1] - rows[:, 0]).abs().flatten(1).mean(1)
+    figure = _figure(run, out, "traverse.png", images, steps)
+    numbers = {"dims": chosen, "span": span, "spread": spread[chosen].tolist(), "pixel_change": change.tolist()}
+    return _numbers(figure, numbers)
+
+
+def ae_vs_vae(
+    ae_path: str | Path,
+    vae_path: str | Path,
+    *,
+    n: int = 8,
+    seed: int = 0,
+    device: str = "auto",
+    out: str | Path = "ae-vs-vae.png",
+) -> LatentFigure:
+    """Why VAEs sample and autoencoders do not: rows of test images, the AE's and the VAE's reconstructions, the
+    AE decoding random codes (a Gaussian fitted to its codes of the test set) and VAE prior samples. The numbers
+    give each model's reconstruction error and the share of 1,000 random decodes that the data set's classifier
+    recognises with probability > 0.9. The runs must share a data set, not a size: each sees the test images at
+    its own size, and the figure shows everything at the VAE's."""
+    ae, vae = open_run(ae_path, device), open_run(vae_path, device)
+    if ae.config.data.name != vae.config.data.name:
+        raise GenlabError(
+            f"the two runs were trained on different data sets ({ae.config.data.name}, {vae.config.data.name}); "
+            "compare runs on the same data"
+        )
+    size = vae.state["data"]["shape"][-1]
+    images = _test_images(vae, 1000)[0]
+    rows = [images[:n]]
+    numbers: dict[str, object] = {"n": n, "seed": seed}
+    classifier = run_classifier(vae, None)
+    for name, run in (("ae", ae), ("vae", vae)):
+        own_size = _resized(images, run.state["data"]["shape"][-1])  # each run sees the data at its own size
+        codes = _encode(run.recipe, own_size)
+        recon = _resized(run.recipe.reconstruct(own_size.to(run.recipe.device)).cpu(), size)
+        rows.append(recon[:n])
+        numbers[f"{name}_reconstruction_mse"] = (recon - images).square().mean().item()
+        # Random codes: the VAE's prior; for the AE, the Gaussian that best fits its codes (it has no prior).
+        noise = torch.randn(1000, codes.shape[1], generator=_seeded(seed)).to(codes.device)
+        z = noise if name == "vae" else codes.mean(0) + codes.std(0) * noise
+        with torch.no_grad():
+            decoded = _resized(run.recipe.decode(z).cpu(), size)
+        confidence = classifier(decoded).probabilities.max(1).values
+        numbers[f"{name}_confident_decodes"] = (confidence > 0.9).float().mean().item()
+        rows.append(decoded[:n])
+    ordered = [rows[0], rows[1], rows[3], rows[2], rows[4]]  # images, AE recon, VAE recon, AE decodes, VAE samples
+    figure = save_png(render_samples(torch.cat(ordered), nrow=n), out)
+    numbers["rows"] = ["test images", "AE reconstructions", "VAE reconstructions", "AE random codes", "VAE samples"]
     return _numbers(figure, numbers)

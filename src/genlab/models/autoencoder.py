@@ -22,9 +22,11 @@ import torch
 import torch.nn.functional as F
 
 from genlab.data import Batch
-from genlab.models.base import RECIPES, ModelConfig, Recipe
-from genlab.models.coders import CoderSpec
+from genlab.errors import ConfigError
+from genlab.models.base import RECIPES, ModelConfig
+from genlab.models.coders import CoderSpec, EncoderDecoder
 from genlab.models.optim import OptimConfig
+from genlab.models.perceptual import PerceptualConfig
 from genlab.schema import Range, register_section
 
 Noise = Literal["none", "gaussian", "salt-pepper", "mask"]
@@ -56,9 +58,11 @@ class AutoEncoderConfig(ModelConfig):
     code_dim: Annotated[int, Range(ge=1, le=65536)] = 32
     """Size of the bottleneck."""
     coder: CoderSpec = CoderSpec()
-    loss: Literal["mse", "bce"] = "mse"
-    """Reconstruction loss: squared error on [-1, 1] intensities, or cross-entropy with the intensities in [0, 1]
-    as soft targets (images only; suits near-binary data such as MNIST)."""
+    loss: Literal["mse", "bce", "perceptual"] = "mse"
+    """Reconstruction loss: squared error on [-1, 1] intensities; cross-entropy with the intensities in [0, 1] as
+    soft targets (images only; suits near-binary data such as MNIST); or the perceptual loss of ``perceptual``."""
+    perceptual: PerceptualConfig = PerceptualConfig()
+    """The feature network and layer of ``loss: perceptual``."""
     noise: Noise = "none"
     """Corruption of the input (a denoising autoencoder); the target is always the clean sample."""
     noise_level: Annotated[float, Range(ge=0, le=1)] = 0.3
@@ -68,45 +72,44 @@ class AutoEncoderConfig(ModelConfig):
         return AutoEncoder(self, image_shape, device)
 
 
-class AutoEncoder(Recipe):
+class AutoEncoder(EncoderDecoder):
     generative: ClassVar[bool] = False
-    reconstructs: ClassVar[bool] = True
 
     def __init__(self, cfg: AutoEncoderConfig, shape: tuple[int, ...], device: torch.device):
+        super().__init__(cfg.coder, cfg.optim, shape, device, cfg.code_dim, cfg.code_dim)
         self.cfg = cfg
-        self.device = device
         self.images = len(shape) == 3
-        self.encoder, self.decoder = (net.to(device) for net in cfg.coder.build(shape, cfg.code_dim, cfg.code_dim))
-        self.networks = {"encoder": self.encoder, "decoder": self.decoder}
-        params = [*self.encoder.parameters(), *self.decoder.parameters()]
-        self.optimizers = {"autoencoder": cfg.optim.build(params, device)}
+        if cfg.loss != "mse" and not self.images:
+            raise ConfigError(f"model.loss '{cfg.loss}' needs image data; use loss: mse for vectors")
+        self.perceptual = cfg.perceptual.build(device) if cfg.loss == "perceptual" else None
 
     def _output(self, raw: torch.Tensor) -> torch.Tensor:
         """Decoder output as a sample: images squashed into [-1, 1], vectors as they are."""
-        return torch.tanh(raw) if self.images and self.cfg.loss == "mse" else raw
+        return torch.tanh(raw) if self.images and self.cfg.loss != "bce" else raw
 
     def reconstruction_loss(self, raw: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
         if self.cfg.loss == "bce":
             return F.binary_cross_entropy_with_logits(raw, (clean + 1) / 2)
+        if self.perceptual is not None:
+            return self.perceptual(self._output(raw), clean)
         return F.mse_loss(self._output(raw), clean)
 
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         clean = next_batch().images
         raw = self.decoder(self.encoder(corrupt(clean, self.cfg.noise, self.cfg.noise_level)))
         loss = self.reconstruction_loss(raw, clean)
-        opt = self.optimizers["autoencoder"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        self.update(loss)
         return {"loss/reconstruction": loss.detach()}
 
     @torch.no_grad()
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         return self.encoder(images.to(self.device))  # no BatchNorm or dropout in the coders: no eval switch needed
 
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Decoder output for codes ``z`` as samples (images in [-1, 1])."""
+        raw = self.decoder(z.to(self.device))
+        return torch.sigmoid(raw) * 2 - 1 if self.cfg.loss == "bce" else self._output(raw)
+
     @torch.no_grad()
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
-        raw = self.decoder(self.encode(images))
-        if self.cfg.loss == "bce":
-            return torch.sigmoid(raw) * 2 - 1
-        return self._output(raw)
+        return self.decode(self.encode(images))

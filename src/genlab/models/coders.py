@@ -12,8 +12,11 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
+import torch
 from torch import nn
 
+from genlab.models.base import Recipe
+from genlab.models.optim import OptimConfig
 from genlab.nets.autoencoder import conv_decoder, conv_encoder
 from genlab.nets.base import Shape, image_stages
 from genlab.nets.blocks import Activation, mlp
@@ -42,3 +45,25 @@ class CoderSpec(Section):
         encoder = nn.Sequential(nn.Flatten(), mlp(size, code_out, self.width, self.depth, self.activation))
         decoder = nn.Sequential(mlp(code_in, size, self.width, self.depth, self.activation), nn.Unflatten(1, shape))
         return encoder, decoder
+
+
+class EncoderDecoder(Recipe):
+    """Base of the recipes made of one encoder and one decoder trained together by one optimiser (``cfg.optim``)."""
+
+    reconstructs = True
+
+    def __init__(
+        self, coder: CoderSpec, optim: OptimConfig, shape: Shape, device: torch.device, code_out: int, code_in: int
+    ):
+        self.device = device
+        self.shape = shape
+        self.encoder, self.decoder = (net.to(device) for net in coder.build(shape, code_out, code_in))
+        self.networks = {"encoder": self.encoder, "decoder": self.decoder}
+        self.optimizers = {"model": optim.build([*self.encoder.parameters(), *self.decoder.parameters()], device)}
+
+    def update(self, loss: torch.Tensor) -> None:
+        """One optimiser step on ``loss``."""
+        opt = self.optimizers["model"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()

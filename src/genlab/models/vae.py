@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from pydantic import model_validator
 
 from genlab.data import Batch
-from genlab.models.base import RECIPES, ModelConfig, Recipe
-from genlab.models.coders import CoderSpec
+from genlab.models.base import RECIPES, ModelConfig
+from genlab.models.coders import CoderSpec, EncoderDecoder
 from genlab.models.optim import OptimConfig
 from genlab.schema import Range, register_section
 
@@ -82,19 +82,13 @@ class VAEConfig(ModelConfig):
         return VAE(self, image_shape, device)
 
 
-class VAE(Recipe):
+class VAE(EncoderDecoder):
     generative: ClassVar[bool] = True
-    reconstructs: ClassVar[bool] = True
 
     def __init__(self, cfg: VAEConfig, shape: tuple[int, ...], device: torch.device):
+        super().__init__(cfg.coder, cfg.optim, shape, device, 2 * cfg.z_dim, cfg.z_dim)  # encoder: mu and logvar
         self.cfg = cfg
-        self.device = device
-        self.shape = shape
         self.z_dim = cfg.z_dim
-        self.encoder, self.decoder = (net.to(device) for net in cfg.coder.build(shape, 2 * cfg.z_dim, cfg.z_dim))
-        self.networks = {"encoder": self.encoder, "decoder": self.decoder}
-        params = [*self.encoder.parameters(), *self.decoder.parameters()]
-        self.optimizers = {"vae": cfg.optim.build(params, device)}
 
     # -- the model's densities ---------------------------------------------------------------------------------
 
@@ -145,10 +139,7 @@ class VAE(Recipe):
         else:
             objective = torch.logsumexp(log_px + log_ratio, dim=0) - math.log(self.cfg.k)
         loss = -objective.mean()
-        opt = self.optimizers["vae"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        self.update(loss)
         return {
             "loss/vae": loss.detach(),
             "elbo": (log_px.mean(0) - kl).mean().detach(),
@@ -203,4 +194,31 @@ def latent_usage(vae: VAE, images: torch.Tensor) -> dict[str, object]:
         "kl_per_dim": gaussian_kl(mu, logvar).mean(0).tolist(),
         "activity": activity.tolist(),
         "active_units": int((activity > ACTIVE_THRESHOLD).sum()),
+    }
+
+
+def estimate_nll(vae: VAE, images: torch.Tensor, k: int, seed: int = 0, batch: int = 100) -> dict[str, object]:
+    """Test -log p(x) in nats by the IWAE estimate with ``k`` samples, for images in [-1, 1].
+
+    For a Bernoulli VAE trained on binarised data the images are binarised once with ``seed`` (the standard
+    protocol: a fixed binarisation of the test set); the draws of z come from the same seed, so a call is
+    reproducible. Also reports the one-sample ELBO estimate, its gap to the bound, and the latent usage.
+    """
+    with torch.random.fork_rng(devices=[vae.device] if vae.device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        binary = vae.cfg.likelihood == "bernoulli" and vae.cfg.binarize == "dynamic"
+        target = binarize(images, torch.Generator().manual_seed(seed)) if binary else vae.target(images)
+        target = target.to(vae.device)
+        bounds = torch.cat([importance_bound(vae, part, k) for part in target.split(batch)])
+        elbos = torch.cat([importance_bound(vae, part, 1) for part in target.split(batch)])
+    usage = latent_usage(vae, target * 2 - 1 if vae.cfg.likelihood == "bernoulli" else target)
+    return {
+        "nll": -bounds.mean().item(),
+        "nll_standard_error": (bounds.std() / math.sqrt(len(bounds))).item(),
+        "elbo": elbos.mean().item(),
+        "k": k,
+        "n": len(bounds),
+        "binarised_test_set": binary,
+        "seed": seed,
+        **usage,
     }
