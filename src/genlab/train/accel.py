@@ -24,8 +24,8 @@ Switch = Literal["auto"] | bool
 
 class AccelConfig(Section):
     channels_last: Switch = "auto"
-    """NHWC memory layout for conv networks and image batches. auto: on for image data (1.2x faster for the
-    64x64 DCGAN on a 2-core CPU, see benchmarks/RESULTS.md), off for vector data, where it does not apply."""
+    """NHWC memory layout for conv networks and image batches. auto: on for image data (1.16x faster steps for
+    the 64x64 DCGAN on a 2-core CPU, see benchmarks/RESULTS.md), off for vector data, where it does not apply."""
     precision: Literal["fp32", "bf16"] = "fp32"
     """bf16: bfloat16 autocast in the training step. It pays on GPUs with bf16 tensor cores (A100, H100); CPUs
     without native bf16 instructions emulate it and run slower, so fp32 is the default."""
