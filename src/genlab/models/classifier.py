@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from genlab.data import Batch
 from genlab.errors import ConfigError
 from genlab.models.base import RECIPES, ModelConfig, Recipe
-from genlab.models.optim import OptimConfig
+from genlab.models.optim import OptimConfig, minimise
 from genlab.nets.classifier import DomainClassifierNet
 from genlab.schema import Range, register_section
 
@@ -78,10 +78,7 @@ class Classifier(Recipe):
             images = random_shift(images, self.cfg.shift)
         logits = self.net(images)
         loss = F.cross_entropy(logits, labels)
-        opt = self.optimizers["classifier"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        minimise(self.optimizers["classifier"], loss)
         return {"loss/classifier": loss.detach(), "accuracy": (logits.detach().argmax(1) == labels).float().mean()}
 
     @torch.no_grad()

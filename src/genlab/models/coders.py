@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from genlab.models.base import Recipe
-from genlab.models.optim import OptimConfig
+from genlab.models.optim import OptimConfig, minimise
 from genlab.nets.autoencoder import conv_decoder, conv_encoder
 from genlab.nets.base import Shape, image_stages
 from genlab.nets.blocks import Activation, mlp
@@ -63,7 +63,4 @@ class EncoderDecoder(Recipe):
 
     def update(self, loss: torch.Tensor) -> None:
         """One optimiser step on ``loss``."""
-        opt = self.optimizers["model"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        minimise(self.optimizers["model"], loss)

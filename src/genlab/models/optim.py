@@ -48,3 +48,10 @@ def gradient_norm(optimizer: torch.optim.Optimizer) -> torch.Tensor:
     if not grads:
         return torch.zeros(())
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+
+
+def minimise(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One update of ``optimizer``'s parameters down the gradient of ``loss`` (gradients reset first)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()

@@ -19,7 +19,7 @@ from genlab.data import Batch
 from genlab.errors import ConfigError
 from genlab.models.autoencoder import psnr
 from genlab.models.base import RECIPES, ModelConfig, Recipe
-from genlab.models.optim import OptimConfig
+from genlab.models.optim import OptimConfig, minimise
 from genlab.schema import Range, register_section
 
 
@@ -80,10 +80,7 @@ class SuperResolution(Recipe):
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         images = next_batch().images
         loss = F.mse_loss(self.net(self.enlarged_low_res(images)), images)
-        opt = self.optimizers["superres"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        minimise(self.optimizers["superres"], loss)
         return {"loss/mse": loss.detach()}
 
     @torch.no_grad()

@@ -138,7 +138,8 @@ class Trainer:
         # The same real points under every scatter plot fix its axes, so frames of a run are comparable.
         self._reference = data.images[:MODE_SAMPLES].clone() if vectors else None
         # Fixed real images whose reconstructions are drawn over training (recipes that reconstruct images).
-        self._preview = real_subset(data, PREVIEW_COLUMNS**2)[0].to(self.device) if not vectors else None
+        reconstructs_images = self.recipe.reconstructs and not vectors
+        self._preview = real_subset(data, PREVIEW_COLUMNS**2)[0].to(self.device) if reconstructs_images else None
         self.step = 0
         self.elapsed = 0.0
         self.resumed_from: int | None = None
