@@ -80,9 +80,10 @@ class Config(Section):
         return name
 
     @model_validator(mode="after")
-    def _model_fits_batch(self) -> Config:
+    def _model_fits_run(self) -> Config:
         self.model.check_batch_size(self.train.batch_size)
-        return self
+        completed = self.model.with_run_defaults(self.data.name, self.eval.features)
+        return self if completed is self.model else self.model_copy(update={"model": completed})
 
 
 def presets() -> list[str]:

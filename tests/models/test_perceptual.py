@@ -76,3 +76,14 @@ def test_an_autoencoder_trained_on_the_perceptual_loss_lowers_it(tmp_path, digit
     before = loss(untrained.reconstruct(digits), digits).item()
     after = loss(trainer.recipe.reconstruct(digits), digits).item()
     assert after < 0.5 * before
+
+
+def test_the_network_defaults_to_the_evaluation_suites_classifier():
+    ae = {"name": "ae", "data": {"name": "digits", "size": 8}, "model": {"recipe": "autoencoder", "loss": "perceptual"}}
+    assert load_config(ae).model.perceptual.network == "digits"
+    assert load_config(ae, ["eval.features=mnist"]).model.perceptual.network == "mnist"
+    assert load_config(ae, ["model.perceptual.network=mnist"]).model.perceptual.network == "mnist"
+    assert load_config(ae, ["model.loss=mse"]).model.perceptual.network is None  # unused: not filled in
+    raw = load_config(ae, ["eval.features=raw"])
+    with pytest.raises(ConfigError, match="evaluation suite uses no classifier"):
+        raw.model.build((1, 8, 8), None, CPU)

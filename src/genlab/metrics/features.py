@@ -181,26 +181,35 @@ class InceptionFeatures(FeatureExtractor):
         return pool, logits.softmax(dim=1)
 
 
+def suite_classifier(kind: str, data_name: str) -> str | None:
+    """The classifier (a shipped one's name or a weights file) behind ``eval.features: kind`` on ``data_name``;
+    None where the suite uses no classifier (raw points, inception, or no shipped classifier for the data)."""
+    from genlab.data.toy import MIXTURES
+
+    if kind in ("raw", "inception"):
+        return None
+    if kind != "auto":
+        return kind
+    base = "mnist" if data_name == "stacked-mnist" else data_name
+    return base if data_name not in MIXTURES and base in shipped_classifiers() else None
+
+
 def make_extractor(
     kind: str, data_name: str, *, inception_weights: str | None = None, device: torch.device | str = "cpu"
 ) -> FeatureExtractor:
     """The extractor a config names: ``auto`` (the shipped classifier of the data set, raw points for 2-D toy
     data), ``inception``, ``raw``, a shipped classifier's name or a classifier weights file."""
-    if kind == "raw":
+    from genlab.data.toy import MIXTURES
+
+    if kind == "raw" or (kind == "auto" and data_name in MIXTURES):
         return RawFeatures(device)
     if kind == "inception":
         return InceptionFeatures(inception_weights, device)
-    if kind == "auto":
-        from genlab.data.toy import MIXTURES
-
-        if data_name in MIXTURES:
-            return RawFeatures(device)
-        base = "mnist" if data_name == "stacked-mnist" else data_name
-        if base not in shipped_classifiers():
-            raise ConfigError(
-                f"no shipped feature extractor fits data set '{data_name}'. Set eval.features to inception (with "
-                "eval.inception_weights or GENLAB_INCEPTION_WEIGHTS) or to a classifier file from "
-                f"`genlab classifier train --data {data_name} --out clf.pt`"
-            )
-        kind = base
-    return load_classifier(kind, device)
+    classifier = suite_classifier(kind, data_name)
+    if classifier is None:
+        raise ConfigError(
+            f"no shipped feature extractor fits data set '{data_name}'. Set eval.features to inception (with "
+            "eval.inception_weights or GENLAB_INCEPTION_WEIGHTS) or to a classifier file from "
+            f"`genlab classifier train --data {data_name} --out clf.pt`"
+        )
+    return load_classifier(classifier, device)

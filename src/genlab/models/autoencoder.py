@@ -26,7 +26,7 @@ from genlab.errors import ConfigError
 from genlab.models.base import RECIPES, ModelConfig
 from genlab.models.coders import CoderSpec, EncoderDecoder
 from genlab.models.optim import OptimConfig
-from genlab.models.perceptual import PerceptualConfig
+from genlab.models.perceptual import PerceptualConfig, PerceptualLossOption
 from genlab.schema import Range, register_section
 
 Noise = Literal["none", "gaussian", "salt-pepper", "mask"]
@@ -53,7 +53,7 @@ def psnr(images: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
 
 
 @register_section(RECIPES, key="recipe")
-class AutoEncoderConfig(ModelConfig):
+class AutoEncoderConfig(PerceptualLossOption, ModelConfig):
     recipe: str = "autoencoder"
     code_dim: Annotated[int, Range(ge=1, le=65536)] = 32
     """Size of the bottleneck."""

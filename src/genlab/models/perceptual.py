@@ -10,12 +10,17 @@ a lot. The network is frozen; gradients flow to the images only.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
 from genlab.errors import ConfigError
-from genlab.metrics.features import load_classifier
+from genlab.metrics.features import load_classifier, suite_classifier
 from genlab.schema import Section
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self needs Python 3.11
 
 DEFAULT_LAYER = 12
 """Index in the classifier's body of the ReLU that ends its second stage (2 x width channels at half size)."""
@@ -23,18 +28,37 @@ DEFAULT_LAYER = 12
 
 class PerceptualConfig(Section):
     network: str | None = None
-    """The feature network: a shipped classifier's name (mnist, digits) or a classifier file."""
+    """The feature network: a shipped classifier's name (mnist, digits) or a classifier file. Unset: the classifier
+    of the run's evaluation suite (with eval.features: auto, the data set's shipped one), filled in when the
+    config loads so config.yaml records it."""
     layer: int = DEFAULT_LAYER
     """Index of the layer in the classifier's body whose activations are compared (0-19: conv, BatchNorm, ReLU
     triples of six blocks with max-pooling at 6 and 13; the default 12 ends the second stage)."""
 
+    def for_run(self, data_name: str, eval_features: str) -> PerceptualConfig:
+        """These settings with an unset network taken from the run's evaluation suite, when it uses a classifier."""
+        network = self.network or suite_classifier(eval_features, data_name)
+        return self if network == self.network else self.model_copy(update={"network": network})
+
     def build(self, device: torch.device) -> PerceptualLoss:
         if self.network is None:
             raise ConfigError(
-                "perceptual.network is not set: name the feature network, a shipped classifier (mnist, digits) "
-                "or a classifier file from `genlab classifier train`"
+                "perceptual.network is not set and the evaluation suite uses no classifier for this data: name the "
+                "feature network, a shipped classifier (mnist, digits) or a classifier file from "
+                "`genlab classifier train`"
             )
         return PerceptualLoss(self.network, self.layer, device)
+
+
+class PerceptualLossOption:
+    """For model configs whose ``loss`` may be ``perceptual``, with its settings in ``perceptual``: the network
+    left unset comes from the run's evaluation suite."""
+
+    def with_run_defaults(self, data_name: str, eval_features: str) -> Self:
+        if self.loss != "perceptual":
+            return self
+        filled = self.perceptual.for_run(data_name, eval_features)
+        return self if filled is self.perceptual else self.model_copy(update={"perceptual": filled})
 
 
 class PerceptualLoss(nn.Module):

@@ -4,6 +4,11 @@ Each training image is shrunk by ``factor`` (antialiased bilinear), enlarged bac
 interpolation, and a stack of 3x3 convolutions predicts the residual between that blurry enlargement and the
 original; the output is enlargement + residual. The last convolution starts at zero, so the untrained model is
 exactly the interpolation baseline and training can only be judged by how far it gets beyond it (test PSNR).
+
+Two options turn it into SRGAN (Ledig et al. 2017): ``loss: perceptual`` compares output and original in a
+classifier's feature space instead of pixel by pixel (seed 000: squared error rewards the blurry average of all
+plausible answers), and ``adversary`` adds a discriminator, trained with any genlab objective to tell real images
+from super-resolved ones, whose generator loss joins the network's loss with a small weight.
 """
 
 from __future__ import annotations
@@ -13,18 +18,42 @@ from typing import Annotated, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
+from pydantic import model_validator
 from torch import nn
 
 from genlab.data import Batch
 from genlab.errors import ConfigError
 from genlab.models.autoencoder import psnr
 from genlab.models.base import RECIPES, ModelConfig, Recipe
+from genlab.models.gan import Net, ObjectiveField
 from genlab.models.optim import OptimConfig, minimise
-from genlab.schema import Range, register_section
+from genlab.models.perceptual import PerceptualConfig, PerceptualLossOption
+from genlab.nets.dcgan import DCGAN
+from genlab.objectives.nonsaturating import NonSaturating
+from genlab.schema import Range, Section, register_section
+
+
+class Adversary(Section):
+    """The discriminator of SRGAN and how much its verdict counts in the super-resolution network's loss."""
+
+    discriminator: Net = DCGAN()
+    objective: ObjectiveField = NonSaturating()
+    weight: Annotated[float, Range(gt=0)] = 1e-3
+    """Weight of the objective's generator loss beside the content loss (SRGAN: 1e-3 with a perceptual loss)."""
+    d_optim: OptimConfig = OptimConfig()
+
+    @model_validator(mode="after")
+    def _classifier_objective(self) -> Adversary:
+        if self.objective.scores == "energy":
+            raise ValueError(
+                f"objective '{self.objective.name}' needs an autoencoder discriminator; pick a classifier or critic "
+                "objective (nonsaturating, lsgan, hinge, wgan-gp, ...)"
+            )
+        return self
 
 
 @register_section(RECIPES, key="recipe")
-class SuperResolutionConfig(ModelConfig):
+class SuperResolutionConfig(PerceptualLossOption, ModelConfig):
     recipe: str = "superres"
     factor: Literal[2, 4] = 2
     """How much the images are shrunk and then enlarged again (e.g. MNIST 28 -> 14 -> 28)."""
@@ -33,6 +62,11 @@ class SuperResolutionConfig(ModelConfig):
     depth: Annotated[int, Range(ge=2, le=64)] = 8
     """3x3 convolutions in the residual branch (VDSR used 20)."""
     width: Annotated[int, Range(ge=1, le=1024)] = 32
+    loss: Literal["mse", "perceptual"] = "mse"
+    """Content loss between output and original: squared pixel error, or the perceptual loss of ``perceptual``."""
+    perceptual: PerceptualConfig = PerceptualConfig()
+    adversary: Adversary | None = None
+    """A discriminator whose generator loss is added to the content loss (SRGAN); null: none."""
     optim: OptimConfig = OptimConfig(lr=1e-3, betas=(0.9, 0.999))
 
     def build(self, image_shape: tuple[int, ...], num_classes: int | None, device: torch.device) -> SuperResolution:
@@ -70,6 +104,13 @@ class SuperResolution(Recipe):
         self.net = ResidualNet(shape[0], cfg.width, cfg.depth).to(device)
         self.networks = {"superres": self.net}
         self.optimizers = {"superres": cfg.optim.build(self.net.parameters(), device)}
+        self.content_loss = cfg.perceptual.build(device) if cfg.loss == "perceptual" else F.mse_loss
+        self.adversary = cfg.adversary
+        if self.adversary is not None:
+            self.discriminator = self.adversary.discriminator.discriminator(shape).to(device)
+            self.objective = self.adversary.objective.model_copy(deep=True)
+            self.networks["discriminator"] = self.discriminator
+            self.optimizers["discriminator"] = self.adversary.d_optim.build(self.discriminator.parameters(), device)
 
     def enlarged_low_res(self, images: torch.Tensor) -> torch.Tensor:
         """The baseline: images shrunk by the factor, then enlarged back by interpolation."""
@@ -79,9 +120,42 @@ class SuperResolution(Recipe):
 
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         images = next_batch().images
-        loss = F.mse_loss(self.net(self.enlarged_low_res(images)), images)
+        output = self.net(self.enlarged_low_res(images))
+        loss = content = self.content_loss(output, images)
+        logs = {f"loss/{self.cfg.loss}": content.detach()}
+        if self.adversary is not None:
+            logs["loss/d"] = self._discriminator_step(images, output.detach())
+            adversarial = self._adversarial_loss(images, output)
+            loss = content + self.adversary.weight * adversarial
+            logs["loss/adversarial"] = adversarial.detach()
         minimise(self.optimizers["superres"], loss)
-        return {"loss/mse": loss.detach()}
+        return logs
+
+    def _discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """One update of D on real images against (detached) super-resolved ones; returns its loss."""
+        loss = self.objective.d_loss(self.discriminator(real), self.discriminator(fake))
+        penalty = self.objective.penalty(self.discriminator, real, fake)
+        if penalty is not None:
+            loss = loss + penalty
+        minimise(self.optimizers["discriminator"], loss)
+        self.objective.after_d_step(self.discriminator)
+        return loss.detach()
+
+    def _adversarial_loss(self, real: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        """The objective's generator loss of ``output`` through the frozen discriminator."""
+        self.discriminator.requires_grad_(False)
+        try:
+            real_out = self.discriminator(real) if self.objective.uses_real_in_g_loss else None
+            return self.objective.g_loss(self.discriminator(output), real_out)
+        finally:
+            self.discriminator.requires_grad_(True)
+
+    def extra_state(self) -> dict:
+        return {"objective": self.objective.state_dict()} if self.adversary is not None else {}
+
+    def load_extra_state(self, state: dict) -> None:
+        if self.adversary is not None:
+            self.objective.load_state_dict(state["objective"])
 
     @torch.no_grad()
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
