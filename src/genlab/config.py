@@ -82,7 +82,7 @@ class Config(Section):
     @model_validator(mode="after")
     def _model_fits_run(self) -> Config:
         self.model.check_batch_size(self.train.batch_size)
-        completed = self.model.with_run_defaults(self.data.name, self.eval.features)
+        completed = self.model.with_run_defaults(self)
         return self if completed is self.model else self.model_copy(update={"model": completed})
 
 

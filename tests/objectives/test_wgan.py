@@ -71,3 +71,11 @@ def test_any_objective_can_take_the_penalty():
 
     cfg = load_config({}, ["model.objective={name: nonsaturating, gp_weight: 5, gp_target: 0}"])
     assert cfg.model.objective.gp_weight == 5 and cfg.model.objective.gp_target == 0
+
+
+def test_drift_adds_epsilon_times_the_mean_squared_real_score():
+    wgan_gp = OBJECTIVES.get("wgan-gp")(drift=0.001)
+    real, fake = torch.tensor([2.0, 4.0]), torch.tensor([0.0, 1.0])
+    # E f(G(z)) - E f(x) + eps E f(x)^2 = 0.5 - 3 + 0.001 * (4 + 16) / 2
+    assert wgan_gp.d_loss(real, fake).item() == pytest.approx(0.5 - 3.0 + 0.01)
+    assert wgan_gp.g_loss(fake).item() == pytest.approx(-0.5)  # G's loss has no drift term

@@ -8,7 +8,7 @@ A recipe owns its networks and optimisers and implements one training step; the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 from torch import nn
@@ -18,6 +18,9 @@ from genlab.errors import CheckpointError, ConfigError, GenlabError
 from genlab.latent.prior import Prior, TruncationMode, draw_latents
 from genlab.registry import Registry
 from genlab.schema import Section
+
+if TYPE_CHECKING:
+    from genlab.config import Config
 
 
 class Recipe:
@@ -141,6 +144,11 @@ class Recipe:
         )
         return self.decode(z, labels)
 
+    def stage_end(self, steps_done: int) -> str | None:
+        """A name when training after ``steps_done`` steps finishes a stage that deserves its own sample grid (a
+        progressive GAN's resolution); None otherwise."""
+        return None
+
     def extra_state(self) -> dict:
         """State beyond networks and optimisers (EMA copies, schedules, adaptive variables)."""
         return {}
@@ -179,9 +187,10 @@ class ModelConfig(Section):
     def check_batch_size(self, batch_size: int) -> None:
         """Raise ValueError (naming the fields) when ``train.batch_size`` does not suit this model."""
 
-    def with_run_defaults(self, data_name: str, eval_features: str) -> ModelConfig:
-        """These settings with what they leave to the rest of the run filled in (the perceptual loss's network:
-        the evaluation suite's classifier); unchanged by default."""
+    def with_run_defaults(self, run: Config) -> ModelConfig:
+        """These settings with what they leave to the rest of the ``run``'s config filled in (the perceptual loss's
+        network: the evaluation suite's classifier); unchanged by default. The filled-in values are what the run
+        folder's config.yaml records."""
         return self
 
 

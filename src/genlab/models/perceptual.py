@@ -22,6 +22,8 @@ from genlab.schema import Section
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self needs Python 3.11
 
+    from genlab.config import Config
+
 DEFAULT_LAYER = 12
 """Index in the classifier's body of the ReLU that ends its second stage (2 x width channels at half size)."""
 
@@ -54,10 +56,10 @@ class PerceptualLossOption:
     """For model configs whose ``loss`` may be ``perceptual``, with its settings in ``perceptual``: the network
     left unset comes from the run's evaluation suite."""
 
-    def with_run_defaults(self, data_name: str, eval_features: str) -> Self:
+    def with_run_defaults(self, run: Config) -> Self:
         if self.loss != "perceptual":
             return self
-        filled = self.perceptual.for_run(data_name, eval_features)
+        filled = self.perceptual.for_run(run.data.name, run.eval.features)
         return self if filled is self.perceptual else self.model_copy(update={"perceptual": filled})
 
 

@@ -214,8 +214,9 @@ class Trainer:
                     self._log(log, bar, rate, show=cfg.progress and not interactive and main)
                     interval_start, batches_before, hook_seconds = time.perf_counter(), self.sampler.batches_drawn, 0.0
                 hook_start = time.perf_counter()
-                if main and (_due(self.step, cfg.sample_every) or last):
-                    self._write_samples(log)
+                stage = self.recipe.stage_end(self.step)
+                if main and (_due(self.step, cfg.sample_every) or last or stage):
+                    self._write_samples(log, stage)
                 if self._evaluates and (_due(self.step, self.config.eval.every) or last):
                     self._evaluate(log)
                 if main and (_due(self.step, cfg.checkpoint_every) or last or stop.signum is not None):
@@ -298,9 +299,10 @@ class Trainer:
         if bad_step is not None:
             self._diverged(bad_step, {})
 
-    def _write_samples(self, log: MetricsLog) -> None:
+    def _write_samples(self, log: MetricsLog, stage: str | None = None) -> None:
         """Picture of samples from a fixed seed; on a toy mixture also its mode statistics, as their own record.
-        Recipes that reconstruct also get a grid of fixed real images beside their reconstructions."""
+        Recipes that reconstruct also get a grid of fixed real images beside their reconstructions. At the end of
+        a ``stage`` the picture is also kept as samples/STAGE.png."""
         self._check_finite()
         if self.recipe.reconstructs and self._preview is not None:
             pairs = torch.stack([self._preview, self.recipe.reconstruct(self._preview).to(self._preview)], dim=1)
@@ -315,6 +317,8 @@ class Trainer:
         if self._drawable:
             picture = render_samples(samples, self._reference)
             save_png(picture, self.run.samples_dir / f"step-{self.step:08d}.png")
+            if stage is not None:
+                save_png(picture, self.run.samples_dir / f"{stage}.png")
             log.image("samples", picture, self.step)
         if self._mixture is not None:
             stats = mode_stats(samples, self._mixture)
