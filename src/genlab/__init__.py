@@ -25,6 +25,7 @@ _API = {
     "evaluate_images": "genlab.api",
     "likelihood": "genlab.api",
     "pretrain_finetune": "genlab.api",
+    "translate": "genlab.api",
     "train_classifier": "genlab.api",
     "interpolate": "genlab.api",
     "arithmetic": "genlab.api",

@@ -14,9 +14,11 @@ import torch
 from genlab import __version__
 from genlab.config import Config, dump_config, load_config, presets
 from genlab.data import DATASETS, DataConfig, load_dataset
+from genlab.data.base import set_channels
+from genlab.data.folder import EXTENSIONS, image_files, read_image
 from genlab.errors import GenlabError
 from genlab.fileio import write_json
-from genlab.images import save_png
+from genlab.images import save_png, to_uint8
 from genlab.latent.explore import ae_vs_vae, arithmetic, direction, edit, embed, interpolate, traverse
 from genlab.latent.prior import TruncationMode
 from genlab.metrics.evaluate import EvalConfig, EvalResult, Evaluator, evaluate_recipe
@@ -24,6 +26,7 @@ from genlab.metrics.features import DomainClassifier, save_classifier
 from genlab.models import Recipe
 from genlab.models.autoencoder import AutoEncoder
 from genlab.models.classifier import Classifier
+from genlab.models.cyclegan import CycleGAN, Direction
 from genlab.models.finetune import pretrain_finetune as few_labels
 from genlab.models.vae import VAE, estimate_nll
 from genlab.runs import open_run
@@ -197,6 +200,30 @@ def likelihood(
     result["step"] = run.state["step"]
     write_json(Path(out) if out else run.run_dir / "likelihood.json", result)
     return result
+
+
+def translate(
+    path: str | Path, source: str | Path, out: str | Path, *, direction: Direction = "a2b", device: str = "auto"
+) -> list[Path]:
+    """Translate every image file under the folder ``source`` with a CycleGAN run (``a2b``: G from the run's data
+    domain to domain_b; ``b2a``: F back) and write PNGs under ``out`` with the same relative names. Images are
+    loaded at the run's size and channels, as the source domain was."""
+    run = open_run(path, device)
+    if not isinstance(run.recipe, CycleGAN):
+        raise GenlabError(f"{run.checkpoint} holds a {run.config.model.recipe}; translating needs a CycleGAN run")
+    domain = run.config.data if direction == "a2b" else run.config.model.domain_b
+    channels = run.recipe.channels["a" if direction == "a2b" else "b"]
+    root, target = Path(source).expanduser(), Path(out).expanduser()
+    files = image_files(root)
+    if not files:
+        raise GenlabError(f"no images ({', '.join(EXTENSIONS)}) under {root}")
+    written = []
+    for chunk in range(0, len(files), 256):
+        names = files[chunk : chunk + 256]
+        images = torch.stack([set_channels(read_image(f, domain.size, domain.fit)[None], channels)[0] for f in names])
+        for name, picture in zip(names, to_uint8(run.recipe.translate(images * 2 - 1, direction)), strict=True):
+            written.append(save_png(picture, (target / name.relative_to(root)).with_suffix(".png")))
+    return written
 
 
 def pretrain_finetune(

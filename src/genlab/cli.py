@@ -77,6 +77,14 @@ The test set is binarised once (seed --seed) for runs trained with dynamic binar
 the KL per latent dimension and the active units, go to RUN_DIR/likelihood.json.
 """
 
+TRANSLATE_EXAMPLES = """examples:
+  genlab translate runs/cyclegan --input my_digits/ --out translated/        domain A -> B with G
+  genlab translate runs/cyclegan --input styled/ --out back/ --direction b2a  domain B -> A with F
+
+Every image under --input (sub-folders too) is loaded at the run's size and written as a PNG of the same
+relative name under --out.
+"""
+
 FINETUNE_EXAMPLES = """examples:
   genlab train autoencoder-mnist --out runs/ae          pre-train on all MNIST images, no labels
   genlab pretrain-finetune runs/ae                      N = 10 and 100 labelled images per class, seeds 0, 1, 2
@@ -226,6 +234,13 @@ def _likelihood(args: argparse.Namespace) -> None:
         f"test -log p(x) = {result['nll']:.2f} +- {result['nll_standard_error']:.2f} nats (k = {result['k']}, "
         f"{result['n']} images); ELBO {result['elbo']:.2f}; active units {result['active_units']}"
     )
+
+
+def _translate(args: argparse.Namespace) -> None:
+    from genlab import api
+
+    written = api.translate(args.run, args.input, args.out, direction=args.direction, device=args.device)
+    print(f"translated {len(written)} image(s) ({args.direction}) into {args.out}")
 
 
 def _pretrain_finetune(args: argparse.Namespace) -> None:
@@ -401,6 +416,13 @@ def _parser() -> argparse.ArgumentParser:
     nll.add_argument("--seed", type=int, default=0, help="seed of the test binarisation and of z (default 0)")
     nll.add_argument("--out", help="JSON file to write (default: RUN_DIR/likelihood.json)")
     nll.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    move = command("translate", _translate, "translate your images with a CycleGAN run", TRANSLATE_EXAMPLES)
+    move.add_argument("run", metavar="RUN_DIR", help="CycleGAN run folder or checkpoint file")
+    move.add_argument("--input", required=True, metavar="FOLDER", help="folder of images of the source domain")
+    move.add_argument("--out", required=True, metavar="DIR", help="folder to write the translations to")
+    move.add_argument("--direction", default="a2b", choices=["a2b", "b2a"], help="a2b: G (default); b2a: F")
+    move.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     tune = command(
         "pretrain-finetune", _pretrain_finetune, "few-label accuracy with an autoencoder's encoder", FINETUNE_EXAMPLES

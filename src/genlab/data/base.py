@@ -46,6 +46,12 @@ class DataConfig(Section):
     """mnist only: download the IDX files when they are missing (needs network)."""
     limit: Annotated[int, Range(ge=1)] | None = None
     """Use only the first `limit` images (quick experiments)."""
+    half: Literal["all", "first", "second"] = "all"
+    """Keep only the first or the second half of the split (before ``limit``): two disjoint image sets from one
+    data set, e.g. the two domains of an unpaired translation, so that no image appears in both."""
+    style: Literal["none", "invert", "thicken"] = "none"
+    """Restyle every image after resizing: invert (white background, dark strokes) or thicken (strokes grown by
+    one pixel each way, a 3x3 maximum filter). Makes a second domain out of a data set."""
 
     @field_validator("name")
     @classmethod
@@ -166,14 +172,29 @@ def load_dataset(cfg: DataConfig) -> ImageSet:
     images, labels = raw.images, raw.labels
     if len(images) == 0:
         raise DataError(f"data set '{cfg.name}' has no images for split '{cfg.split}'")
+    if cfg.half != "all":
+        middle = len(images) // 2
+        part = slice(None, middle) if cfg.half == "first" else slice(middle, None)
+        images, labels = images[part], None if labels is None else labels[part]
     if cfg.limit is not None:
         images = images[: cfg.limit]
         labels = None if labels is None else labels[: cfg.limit]
     if images.ndim == 2:
-        if cfg.channels is not None:
-            raise DataError(f"data set '{cfg.name}' holds vectors, not images: data.channels does not apply")
+        if cfg.channels is not None or cfg.style != "none":
+            raise DataError(
+                f"data set '{cfg.name}' holds vectors, not images: data.channels and data.style do not apply"
+            )
         return ImageSet(images.float(), labels, cfg.name, raw.class_names)
     if cfg.channels is not None:
         images = set_channels(images, cfg.channels)
-    images = fit_images(images.float(), cfg.size, cfg.fit)
+    images = restyle(fit_images(images.float(), cfg.size, cfg.fit), cfg.style)
     return ImageSet(images.mul(2).sub_(1), labels, cfg.name, raw.class_names)
+
+
+def restyle(images: torch.Tensor, style: str) -> torch.Tensor:
+    """``data.style`` applied to images in [0, 1]."""
+    if style == "invert":
+        return 1 - images
+    if style == "thicken":
+        return F.max_pool2d(images, 3, stride=1, padding=1)
+    return images

@@ -25,10 +25,15 @@ def read_image(path: Path, size: int, fit: str) -> torch.Tensor:
     return fit_images(tensor.unsqueeze(0), size, fit)[0]
 
 
+def image_files(root: Path) -> list[Path]:
+    """Image files under ``root`` (sub-folders included), sorted."""
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS)
+
+
 @DATASETS.register("folder")
 def load_folder(cfg: DataConfig) -> RawImages:
     root = required_path(cfg, "the image folder", folder=True)
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS)
+    files = image_files(root)
     in_subfolders = bool(files) and all(len(p.relative_to(root).parts) > 1 for p in files)
     class_names = sorted({p.relative_to(root).parts[0] for p in files}) if in_subfolders else None
 

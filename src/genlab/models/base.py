@@ -39,8 +39,9 @@ class Recipe:
     num_classes: int | None = None
     """Classes a conditional recipe generates on request; None for unconditional ones."""
     reconstructs: ClassVar[bool] = False
-    """Whether :meth:`reconstruct` maps images to their reconstructions (the trainer then writes input | output
-    grids beside the samples)."""
+    """Whether :meth:`reconstruct` maps images to their reconstructions (the trainer then writes grids of input
+    images beside their :meth:`preview` columns, named :attr:`preview_name`)."""
+    preview_name: ClassVar[str] = "reconstructions"
     probability_scores: bool = False
     """Whether the logged D(x) and D(G(z)) are probabilities (GANs with logit objectives): the training doctor's
     balance checks need them."""
@@ -100,6 +101,10 @@ class Recipe:
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
         """Reconstructions of images in [-1, 1] (autoencoders and VAEs)."""
         raise GenlabError(f"a {type(self).__name__} does not reconstruct images")
+
+    def preview(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """What the trainer's preview grids show beside each input image: its reconstruction by default."""
+        return [self.reconstruct(images)]
 
     def default_labels(self, n: int) -> torch.Tensor | None:
         """Balanced labels 0, 1, ..., K-1, 0, 1, ... for ``n`` samples of a conditional recipe (None otherwise)."""

@@ -305,10 +305,13 @@ class Trainer:
         a ``stage`` the picture is also kept as samples/STAGE.png."""
         self._check_finite()
         if self.recipe.reconstructs and self._preview is not None:
-            pairs = torch.stack([self._preview, self.recipe.reconstruct(self._preview).to(self._preview)], dim=1)
-            picture = render_samples(pairs.flatten(0, 1), nrow=2 * PREVIEW_COLUMNS)  # input | output, side by side
-            save_png(picture, self.run.samples_dir / f"reconstructions-{self.step:08d}.png")
-            log.image("reconstructions", picture, self.step)
+            columns = [self._preview, *(out.to(self._preview) for out in self.recipe.preview(self._preview))]
+            channels = max(c.shape[1] for c in columns)  # a grey domain beside a colour one is shown in colour
+            rows = torch.stack([c.expand(-1, channels, -1, -1) for c in columns], dim=1)
+            picture = render_samples(rows.flatten(0, 1), nrow=len(columns) * PREVIEW_COLUMNS)  # input | outputs
+            name = self.recipe.preview_name
+            save_png(picture, self.run.samples_dir / f"{name}-{self.step:08d}.png")
+            log.image(name, picture, self.step)
         if not self.recipe.generative:
             return
         # On a mixture one draw serves both, so the scatter plot shows exactly the points the statistics describe.
