@@ -83,3 +83,8 @@ def test_the_phase_travels_with_the_weights():
     assert (fresh.level, fresh.alpha) == (1, 0.25)
     with pytest.raises(ValueError, match=r"level must be in 0\.\.2"):
         g.set_phase(3, 1.0)
+
+
+def test_spectral_norm_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="equalised learning rate"):
+        Progressive(spectral_norm=True)

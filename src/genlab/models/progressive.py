@@ -4,9 +4,9 @@ Training starts at ``growth.start_size`` (4x4) and doubles the resolution until 
 first fades in over ``fade_images`` training images (its block's weight alpha rising linearly from 0 to 1), then
 trains at full weight for ``stable_images``; the last resolution trains until ``train.steps``. Real images are
 shown to D at the current resolution (average-pooled) and, during a fade, blended between the two resolutions the
-same way G's output is. Each resolution may have its own batch size (``batch_sizes``, at most train.batch_size:
-the trainer draws train.batch_size images and a smaller phase uses the first ones; the logged images/s counts
-the drawn images).
+same way G's output is. Each resolution may have its own batch size (``batch_sizes``): a phase gathers as many of
+the trainer's batches (of train.batch_size images) as it needs and uses the first ones, so the logged images/s
+counts drawn images, which exceed the used ones when a phase's batch is not a multiple of train.batch_size.
 
 Where training is within the plan is a pure function of the step, so a resumed run (even in the middle of a fade)
 continues exactly; the networks also store their phase with their weights, so any checkpoint samples at the
@@ -50,8 +50,7 @@ class Growth(Section):
     stable_images: Annotated[int, Range(ge=1)] = 60_000
     """Training images at each resolution after its fade (the last resolution trains until train.steps)."""
     batch_sizes: dict[int, Annotated[int, Range(ge=1, le=65536)]] = Field(default_factory=dict)
-    """Batch size per side, e.g. {4: 64, 8: 64, 16: 32, 32: 32}, each at most train.batch_size; other sides use
-    train.batch_size."""
+    """Batch size per side, e.g. {4: 128, 8: 128, 16: 64, 32: 32}; other sides use train.batch_size."""
     batch_size: Annotated[int, Range(ge=1, le=65536)] | None = None
     """train.batch_size, filled in on loading (the batch of the sides not in ``batch_sizes``)."""
 
@@ -161,15 +160,6 @@ class ProgressiveConfig(GANConfig):
         growth = self.growth.model_copy(update={"batch_size": run.train.batch_size})
         return self.model_copy(update={"growth": growth})
 
-    def check_batch_size(self, batch_size: int) -> None:
-        super().check_batch_size(batch_size)
-        larger = {side: n for side, n in self.growth.batch_sizes.items() if n > batch_size}
-        if larger:
-            raise ValueError(
-                f"model.growth.batch_sizes {larger} exceed train.batch_size ({batch_size}): the trainer draws "
-                "train.batch_size images per batch, so set it to the largest per-resolution batch"
-            )
-
     def build(self, image_shape: tuple[int, ...], num_classes: int | None, device: torch.device) -> ProgressiveGAN:
         return ProgressiveGAN(self, image_shape, device)
 
@@ -191,8 +181,11 @@ class ProgressiveGAN(GAN):
         phase = self.plan.at(step)
         self._enter(phase)
 
+        draws = math.ceil(phase.batch_size / self.cfg.growth.batch_size)
+
         def batch_at_phase() -> Batch:
-            return Batch(real_at(next_batch().images[: phase.batch_size], phase), None)
+            images = torch.cat([next_batch().images for _ in range(draws)])[: phase.batch_size]
+            return Batch(real_at(images, phase), None)
 
         logs = super().train_step(batch_at_phase, step)
         side = torch.tensor(float(phase.side), device=self.device)

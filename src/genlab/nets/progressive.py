@@ -22,6 +22,7 @@ from typing import Annotated
 
 import torch
 import torch.nn.functional as F
+from pydantic import model_validator
 from torch import nn
 
 from genlab.nets.base import NETS, ConvNetSpec
@@ -179,6 +180,15 @@ class Progressive(ConvNetSpec):
     """Channels at 4x4 to 16x16; halved at every doubling beyond (the paper: 512 up to 32x32)."""
     group_size: Annotated[int, Range(ge=1, le=256)] = 4
     """D only: samples per group of the minibatch standard deviation."""
+
+    @model_validator(mode="after")
+    def _no_spectral_norm(self) -> Progressive:
+        if self.spectral_norm:
+            raise ValueError(
+                "spectral_norm is not available for the progressive architecture: its equalised learning rate "
+                "already rescales every weight at run time; leave spectral_norm false"
+            )
+        return self
 
     def widths(self, stages: int) -> list[int]:
         """Channels at each level, 4x4 first."""
