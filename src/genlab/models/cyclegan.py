@@ -112,7 +112,7 @@ class CycleGAN(Recipe):
         for d in (self.d_a, self.d_b):
             d.requires_grad_(False)
         try:
-            adversarial = self.objective.g_loss(self.d_b(fake_b)) + self.objective.g_loss(self.d_a(fake_a))
+            adversarial = self._g_loss(self.d_b, fake_b, b) + self._g_loss(self.d_a, fake_a, a)
         finally:
             for d in (self.d_a, self.d_b):
                 d.requires_grad_(True)
@@ -121,6 +121,10 @@ class CycleGAN(Recipe):
         if self.cfg.identity_weight:
             terms["identity"] = F.l1_loss(self.g_ab(b), b) + F.l1_loss(self.g_ba(a), a)
         return terms, fake_b, fake_a
+
+    def _g_loss(self, d: torch.nn.Module, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        real_out = d(real) if self.objective.uses_real_in_g_loss else None  # relativistic objectives compare
+        return self.objective.g_loss(d(fake), real_out)
 
     def generator_loss(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
         loss = terms["adversarial"] + self.cfg.cycle_weight * terms["cycle"]

@@ -95,10 +95,11 @@ class GrowthPlan:
             raise ConfigError("model.growth.batch_size is unset; load the config with genlab.config.load_config")
         self.final_level = int(math.log2(final_side)) - 2
         start = int(math.log2(growth.start_size)) - 2
-        self.batch = {level: growth.batch_sizes.get(4 * 2**level, growth.batch_size) for level in range(start, 9)}
+        levels = range(start, self.final_level + 1)
+        self.batch = {level: growth.batch_sizes.get(4 * 2**level, growth.batch_size) for level in levels}
         self.phases: list[tuple[int, bool, int, int]] = []  # (level, fading, first step, steps)
         step = 0
-        for level in range(start, self.final_level + 1):
+        for level in levels:
             for fading, images in ((True, growth.fade_images), (False, growth.stable_images)):
                 if not (fading and level == start):
                     steps = math.ceil(images / self.batch[level])
@@ -107,7 +108,7 @@ class GrowthPlan:
 
     def at(self, step: int) -> Phase:
         for level, fading, first, steps in self.phases:
-            if step < first + steps or level == self.final_level:  # the final stable phase never ends
+            if step < first + steps or (level == self.final_level and not fading):  # the last phase never ends
                 alpha = min(1.0, (step - first) / steps) if fading else 1.0
                 return Phase(level, alpha, self.batch[level])
         raise AssertionError("unreachable: the last phase is the final level's")
