@@ -10,9 +10,8 @@ import torch.nn.functional as F
 from genlab.config import load_config
 from genlab.data import Batch, DataConfig, load_dataset
 from genlab.errors import ConfigError
-from genlab.train import RunDir, Trainer
 
-from ..train.helpers import assert_same
+from ..train.helpers import assert_same, straight_and_resumed, train
 
 CPU = torch.device("cpu")
 CYCLE_DIGITS = {
@@ -61,10 +60,7 @@ def test_the_generator_loss_is_adversarial_plus_weighted_cycle_and_identity():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    cfg = config()
-    trainer = Trainer(cfg, RunDir.create(tmp_path_factory.mktemp("cyclegan") / "run", cfg.name))
-    trainer.fit()
-    return trainer
+    return train(config(), tmp_path_factory.mktemp("cyclegan") / "run")
 
 
 def test_unpaired_training_learns_the_true_translation(trained):
@@ -98,11 +94,7 @@ def test_the_translate_command_writes_one_png_per_input_image(trained, tmp_path)
 
 
 def test_resume_continues_exactly(tmp_path):
-    short = ("train.log_every=5", "model.pool.size=8")
-    full = Trainer(config("train.steps=12", *short), RunDir.create(tmp_path / "full", "c"))
-    full.fit()
-    Trainer(config("train.steps=6", *short), RunDir.create(tmp_path / "half", "c")).fit()
-    resumed = Trainer.resume(tmp_path / "half", ["train.steps=12"])
+    full, resumed = straight_and_resumed(config, 12, 6, tmp_path, "train.log_every=5", "model.pool.size=8")
     resumed.fit()
     assert_same(full.recipe.state_dict(), resumed.recipe.state_dict(), "recipe")
 

@@ -12,9 +12,8 @@ from genlab.data import Batch, DataConfig
 from genlab.errors import ConfigError
 from genlab.metrics.evaluate import EvalConfig, Evaluator
 from genlab.models.progressive import Phase, real_at
-from genlab.train import RunDir, Trainer
 
-from ..train.helpers import assert_same
+from ..train.helpers import assert_same, straight_and_resumed, train
 
 PROGRESSIVE_DIGITS = {
     "name": "progan-digits",
@@ -73,12 +72,8 @@ def test_a_phase_batch_larger_than_the_trainers_gathers_several_of_its_batches()
 
 def test_resume_in_the_middle_of_a_fade_continues_exactly(tmp_path):
     short = ("model.growth.fade_images=640", "model.growth.stable_images=640", "train.log_every=5")
-    full = Trainer(config("train.steps=36", *short), RunDir.create(tmp_path / "full", "p"))
-    full.fit()
-    half = Trainer(config("train.steps=15", *short), RunDir.create(tmp_path / "half", "p"))
-    half.fit()
-    assert half.recipe.plan.at(14).alpha == 0.4  # stopped while 8x8 fades in
-    resumed = Trainer.resume(tmp_path / "half", ["train.steps=36"])
+    full, resumed = straight_and_resumed(config, 36, 15, tmp_path, *short)
+    assert full.recipe.plan.at(14).alpha == 0.4  # the stopped run's last step: 8x8 was fading in
     assert (resumed.recipe.generator.level, resumed.recipe.generator.alpha) == (1, 0.4)
     resumed.fit()
     assert_same(full.recipe.state_dict(), resumed.recipe.state_dict(), "recipe")
@@ -86,10 +81,7 @@ def test_resume_in_the_middle_of_a_fade_continues_exactly(tmp_path):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    cfg = config()
-    trainer = Trainer(cfg, RunDir.create(tmp_path_factory.mktemp("progan") / "run", cfg.name))
-    trainer.fit()
-    return trainer
+    return train(config(), tmp_path_factory.mktemp("progan") / "run")
 
 
 def test_training_writes_a_sample_grid_at_every_resolution_and_ends_at_full_size(trained):

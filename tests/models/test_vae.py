@@ -16,7 +16,7 @@ from genlab.errors import ConfigError, GenlabError
 from genlab.models.vae import VAE, binarize, gaussian_kl, importance_bound, latent_usage
 from genlab.train import RunDir, Trainer, load_checkpoint
 
-from ..train.helpers import assert_same
+from ..train.helpers import assert_same, straight_and_resumed
 
 VAE_DIGITS = {
     "name": "vae-digits",
@@ -125,10 +125,7 @@ def test_a_vae_run_writes_samples_and_reconstructions(trained_vae):
 
 def test_iwae_training_resumes_bit_for_bit(tmp_path):
     settings = ("model.k=4", "model.kl_warmup=20", "train.log_every=5", "data.limit=200")
-    full = Trainer(vae_config("train.steps=24", *settings), RunDir.create(tmp_path / "full", "v"))
-    full.fit()
-    Trainer(vae_config("train.steps=12", *settings), RunDir.create(tmp_path / "half", "v")).fit()
-    resumed = Trainer.resume(tmp_path / "half", ["train.steps=24"])
+    full, resumed = straight_and_resumed(vae_config, 24, 12, tmp_path, *settings)
     resumed.fit()
     assert_same(full.recipe.state_dict(), resumed.recipe.state_dict(), "recipe")
     a, b = (load_checkpoint(tmp_path / run / "checkpoints" / "ckpt-00000024.pt") for run in ("full", "half"))

@@ -1,8 +1,31 @@
-"""Comparing complete training states bit for bit."""
+"""Training small runs for tests and comparing complete training states bit for bit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import torch
+
+from genlab.config import Config
+from genlab.train import RunDir, Trainer
+
+
+def train(cfg: Config, folder: Path) -> Trainer:
+    """A trainer that has trained ``cfg`` to its last step in a new run folder ``folder``."""
+    trainer = Trainer(cfg, RunDir.create(folder, cfg.name))
+    trainer.fit()
+    return trainer
+
+
+def straight_and_resumed(
+    make_config: Callable[..., Config], steps: int, stop: int, folder: Path, *overrides: str
+) -> tuple[Trainer, Trainer]:
+    """A run trained straight to ``steps``, and a trainer resumed (not yet fitted) from a run stopped at ``stop``:
+    fitting the second must end in exactly the state of the first. The runs are ``folder``/full and /half."""
+    full = train(make_config(f"train.steps={steps}", *overrides), folder / "full")
+    train(make_config(f"train.steps={stop}", *overrides), folder / "half")
+    return full, Trainer.resume(folder / "half", [f"train.steps={steps}"])
 
 
 def assert_same(a, b, where: str = "state") -> None:
