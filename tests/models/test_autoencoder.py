@@ -8,7 +8,9 @@ import torch
 from genlab.config import load_config
 from genlab.data import DataConfig, load_dataset
 from genlab.models.autoencoder import corrupt, psnr
-from genlab.train import RunDir, Trainer
+from genlab.train import Trainer
+
+from ..train.helpers import train
 
 AE_DIGITS = {
     "name": "ae-digits",
@@ -45,17 +47,14 @@ def test_psnr_on_a_hand_computed_case():
     assert psnr(clean + 0.2, clean).tolist() == pytest.approx([20.0, 20.0])  # 10 log10(4 / 0.04)
 
 
-def train(tmp_path, *overrides: str) -> Trainer:
-    cfg = load_config(AE_DIGITS, list(overrides))
-    trainer = Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
-    trainer.fit()
-    return trainer
+def train_ae(tmp_path, *overrides: str) -> Trainer:
+    return train(load_config(AE_DIGITS, list(overrides)), tmp_path / "run")
 
 
 def test_training_lowers_the_test_reconstruction_error(tmp_path):
     test = load_dataset(DataConfig(name="digits", size=16, split="test")).images
     untrained = load_config(AE_DIGITS).model.build((1, 16, 16), None, torch.device("cpu"))
-    trainer = train(tmp_path)
+    trainer = train_ae(tmp_path)
     before = (untrained.reconstruct(test) - test).square().mean().item()
     after = (trainer.recipe.reconstruct(test) - test).square().mean().item()
     assert after < 0.3 * before
@@ -64,7 +63,7 @@ def test_training_lowers_the_test_reconstruction_error(tmp_path):
 
 
 def test_a_denoising_autoencoder_output_beats_its_noisy_input(tmp_path):
-    trainer = train(tmp_path, "model.noise=gaussian", "model.noise_level=0.3")
+    trainer = train_ae(tmp_path, "model.noise=gaussian", "model.noise_level=0.3")
     clean = load_dataset(DataConfig(name="digits", size=16, split="test")).images
     noisy = corrupt(clean, "gaussian", 0.3, torch.Generator().manual_seed(0))
     gain = psnr(trainer.recipe.reconstruct(noisy), clean).mean() - psnr(noisy, clean).mean()

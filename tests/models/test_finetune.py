@@ -7,7 +7,8 @@ import torch
 import genlab
 from genlab.config import load_config
 from genlab.models.finetune import labelled_subset
-from genlab.train import RunDir, Trainer
+
+from ..train.helpers import train
 
 
 def test_the_labelled_subset_has_n_images_of_every_class_chosen_by_the_seed():
@@ -27,7 +28,7 @@ def test_pretrained_encoder_beats_scratch_with_few_labels(tmp_path):
             "train": {"steps": 600, "batch_size": 64, "sample_every": 0, "progress": False},
         }
     )
-    Trainer(cfg, RunDir.create(tmp_path / "ae", "ae")).fit()
+    train(cfg, tmp_path / "ae")
     result = genlab.pretrain_finetune(tmp_path / "ae", [3], [0, 1], steps=150, device="cpu")
     summary = result["summary"]
     assert len(result["rows"]) == 2 and (tmp_path / "ae" / "pretrain-finetune.json").is_file()

@@ -10,7 +10,8 @@ from genlab.data import DataConfig, load_dataset
 from genlab.errors import ConfigError
 from genlab.models.autoencoder import corrupt
 from genlab.models.perceptual import PerceptualConfig
-from genlab.train import RunDir, Trainer
+
+from ..train.helpers import train
 
 CPU = torch.device("cpu")
 
@@ -70,8 +71,7 @@ def test_an_autoencoder_trained_on_the_perceptual_loss_lowers_it(tmp_path, digit
     }
     cfg = load_config(overrides)
     untrained = cfg.model.build((1, 8, 8), None, CPU)
-    trainer = Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
-    trainer.fit()
+    trainer = train(cfg, tmp_path / "run")
     loss = PerceptualConfig(network="digits").build(CPU)
     before = loss(untrained.reconstruct(digits), digits).item()
     after = loss(trainer.recipe.reconstruct(digits), digits).item()

@@ -8,7 +8,8 @@ import torch
 from genlab.config import load_config
 from genlab.data import Batch, DataConfig, load_dataset
 from genlab.errors import ConfigError
-from genlab.train import RunDir, Trainer
+
+from ..train.helpers import train
 
 SR_DIGITS = {
     "name": "sr-digits",
@@ -29,8 +30,7 @@ def test_the_untrained_network_is_the_interpolation_baseline():
 
 def test_training_beats_bicubic_upsampling_on_test_images(tmp_path):
     cfg = load_config(SR_DIGITS)
-    trainer = Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
-    trainer.fit()
+    trainer = train(cfg, tmp_path / "run")
     scores = trainer.recipe.psnr_against_baseline(load_dataset(DataConfig(name="digits", size=16, split="test")).images)
     assert scores["model_psnr"] > scores["baseline_psnr"] + 1.0  # dB
     assert (trainer.run.samples_dir / "reconstructions-00000400.png").is_file()
@@ -69,8 +69,7 @@ def test_srgan_loss_is_the_perceptual_loss_plus_the_weighted_generator_loss():
 
 def test_srgan_trains_its_discriminator_and_still_beats_bicubic(tmp_path):
     cfg = load_config(SRGAN_DIGITS)
-    trainer = Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
-    trainer.fit()
+    trainer = train(cfg, tmp_path / "run")
     recipe = trainer.recipe
     test = load_dataset(DataConfig(name="digits", size=16, split="test")).images
     scores = recipe.psnr_against_baseline(test)

@@ -16,7 +16,7 @@ from genlab.errors import ConfigError, GenlabError
 from genlab.models.vae import VAE, binarize, gaussian_kl, importance_bound, latent_usage
 from genlab.train import RunDir, Trainer, load_checkpoint
 
-from ..train.helpers import assert_same, straight_and_resumed
+from ..train.helpers import assert_same, straight_and_resumed, train
 
 VAE_DIGITS = {
     "name": "vae-digits",
@@ -87,8 +87,7 @@ MNIST_VAE = ("train.steps=1500", "model.z_dim=20", "train.progress=false", "trai
 def trained_vae(mnist_dir, tmp_path_factory):
     """vae-mnist (dynamic binarisation, MLP 200-200, Bernoulli decoder) for 1,500 steps: about 10 s."""
     cfg = load_config("vae-mnist", [*MNIST_VAE, "doctor.enabled=false"])
-    trainer = Trainer(cfg, RunDir.create(tmp_path_factory.mktemp("vae") / "run", cfg.name))
-    trainer.fit()
+    trainer = train(cfg, tmp_path_factory.mktemp("vae") / "run")
     return trainer
 
 
@@ -147,7 +146,7 @@ def test_the_likelihood_command_reports_nats_and_writes_them(trained_vae, capsys
 
 def test_the_likelihood_of_a_gan_run_is_refused(tiny_config, tmp_path):
     cfg = tiny_config("train.steps=2")
-    Trainer(cfg, RunDir.create(tmp_path / "gan", cfg.name)).fit()
+    train(cfg, tmp_path / "gan")
     with pytest.raises(GenlabError, match="the likelihood needs a VAE run"):
         genlab.likelihood(tmp_path / "gan", k=2)
 
