@@ -22,7 +22,7 @@ from genlab.data import Batch, DataConfig, load_dataset
 from genlab.errors import ConfigError
 from genlab.models.base import RECIPES, ModelConfig, Recipe
 from genlab.models.gan import ObjectiveField
-from genlab.models.optim import OptimConfig, minimise
+from genlab.models.optim import OptimConfig, frozen, minimise
 from genlab.nets.translation import PatchSpec, TranslatorSpec
 from genlab.objectives.lsgan import LSGAN
 from genlab.schema import Range, register_section
@@ -109,31 +109,19 @@ class CycleGAN(Recipe):
         """The translators' loss terms on one pair of batches (through frozen discriminators) and the fakes
         G(a), F(b)."""
         fake_b, fake_a = self.g_ab(a), self.g_ba(b)
-        for d in (self.d_a, self.d_b):
-            d.requires_grad_(False)
-        try:
-            adversarial = self._g_loss(self.d_b, fake_b, b) + self._g_loss(self.d_a, fake_a, a)
-        finally:
-            for d in (self.d_a, self.d_b):
-                d.requires_grad_(True)
+        with frozen(self.d_a, self.d_b):
+            adversarial = self.objective.generator_loss(self.d_b, fake_b, b) + self.objective.generator_loss(
+                self.d_a, fake_a, a
+            )
         cycle = F.l1_loss(self.g_ba(fake_b), a) + F.l1_loss(self.g_ab(fake_a), b)
         terms = {"adversarial": adversarial, "cycle": cycle}
         if self.cfg.identity_weight:
             terms["identity"] = F.l1_loss(self.g_ab(b), b) + F.l1_loss(self.g_ba(a), a)
         return terms, fake_b, fake_a
 
-    def _g_loss(self, d: torch.nn.Module, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        real_out = d(real) if self.objective.uses_real_in_g_loss else None  # relativistic objectives compare
-        return self.objective.g_loss(d(fake), real_out)
-
     def generator_loss(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
         loss = terms["adversarial"] + self.cfg.cycle_weight * terms["cycle"]
         return loss + self.cfg.identity_weight * terms["identity"] if "identity" in terms else loss
-
-    def _d_loss(self, d: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        loss = self.objective.d_loss(d(real), d(fake))
-        penalty = self.objective.penalty(d, real, fake)
-        return loss if penalty is None else loss + penalty
 
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         a = next_batch().images
@@ -143,7 +131,9 @@ class CycleGAN(Recipe):
         minimise(self.optimizers["generators"], g_loss)
         if self.pools:
             fake_a, fake_b = self.pools["a"].mix(fake_a), self.pools["b"].mix(fake_b)
-        d_loss = self._d_loss(self.d_a, a, fake_a.detach()) + self._d_loss(self.d_b, b, fake_b.detach())
+        d_loss = self.objective.critic_loss(self.d_a, a, fake_a.detach()) + self.objective.critic_loss(
+            self.d_b, b, fake_b.detach()
+        )
         minimise(self.optimizers["discriminators"], d_loss)
         for d in (self.d_a, self.d_b):
             self.objective.after_d_step(d)

@@ -19,7 +19,7 @@ from pydantic import model_validator
 from genlab.data import Batch
 from genlab.errors import ConfigError
 from genlab.models.base import RECIPES, ModelConfig, Recipe
-from genlab.models.optim import OptimConfig, gradient_norm
+from genlab.models.optim import OptimConfig, frozen, gradient_norm
 from genlab.nets import NETS, NetSpec
 from genlab.nets.conditional import Condition, conditional_discriminator, conditional_generator
 from genlab.nets.dcgan import DCGAN
@@ -224,11 +224,11 @@ class GAN(Recipe):
             fake = last.fake
         else:
             fake = self._generate(self._g_train, self._train_latents(len(last.real)), last.labels)
-        self.discriminator.requires_grad_(False)  # G's step needs gradients through D, not for D's weights
         # The bare D: its weights get no gradients here, so there is nothing for DistributedDataParallel to average.
         D = self._critic(last.labels, self.discriminator)
-        try:
+        with frozen(self.discriminator):
             fake_out = D(self._d_input(fake))
+            # Only relativistic objectives score the reals here (instance noise draws random numbers for them).
             real_out = D(self._d_input(last.real)) if self.objective.uses_real_in_g_loss else None
             loss = self.objective.g_loss(fake_out, real_out)
             opt = self.optimizers["generator"]
@@ -236,8 +236,6 @@ class GAN(Recipe):
             loss.backward()
             self._grad_norms["g"] = gradient_norm(opt)
             opt.step()
-        finally:
-            self.discriminator.requires_grad_(True)
         if self.ema is not None:
             self.ema.update(self._step)
         return loss.detach()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Literal
 
 import torch
@@ -48,6 +49,19 @@ def gradient_norm(optimizer: torch.optim.Optimizer) -> torch.Tensor:
     if not grads:
         return torch.zeros(())
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+
+
+@contextmanager
+def frozen(*networks: torch.nn.Module) -> Iterator[None]:
+    """Within the block, the networks' weights collect no gradients (a generator's update through its
+    discriminator needs gradients through D, not for D's weights); they are restored even after an error."""
+    for net in networks:
+        net.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for net in networks:
+            net.requires_grad_(True)
 
 
 def minimise(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:

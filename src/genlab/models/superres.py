@@ -26,7 +26,7 @@ from genlab.errors import ConfigError
 from genlab.models.autoencoder import psnr
 from genlab.models.base import RECIPES, ModelConfig, Recipe
 from genlab.models.gan import Net, ObjectiveField
-from genlab.models.optim import OptimConfig, minimise
+from genlab.models.optim import OptimConfig, frozen, minimise
 from genlab.models.perceptual import PerceptualConfig, PerceptualLossOption
 from genlab.nets.dcgan import DCGAN
 from genlab.objectives.nonsaturating import NonSaturating
@@ -133,22 +133,15 @@ class SuperResolution(Recipe):
 
     def _discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """One update of D on real images against (detached) super-resolved ones; returns its loss."""
-        loss = self.objective.d_loss(self.discriminator(real), self.discriminator(fake))
-        penalty = self.objective.penalty(self.discriminator, real, fake)
-        if penalty is not None:
-            loss = loss + penalty
+        loss = self.objective.critic_loss(self.discriminator, real, fake)
         minimise(self.optimizers["discriminator"], loss)
         self.objective.after_d_step(self.discriminator)
         return loss.detach()
 
     def _adversarial_loss(self, real: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         """The objective's generator loss of ``output`` through the frozen discriminator."""
-        self.discriminator.requires_grad_(False)
-        try:
-            real_out = self.discriminator(real) if self.objective.uses_real_in_g_loss else None
-            return self.objective.g_loss(self.discriminator(output), real_out)
-        finally:
-            self.discriminator.requires_grad_(True)
+        with frozen(self.discriminator):
+            return self.objective.generator_loss(self.discriminator, output, real)
 
     def extra_state(self) -> dict:
         return {"objective": self.objective.state_dict()} if self.adversary is not None else {}

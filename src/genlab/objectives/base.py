@@ -59,6 +59,18 @@ class Objective(Section):
         points = interpolate(real, fake) if self.gp_points == "interpolates" else real
         return self.gp_weight * gradient_penalty(discriminator, points, self.gp_target)
 
+    def critic_loss(self, discriminator: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """D's loss plus its penalty, scoring the real and the (detached) fake batch with ``discriminator``: for
+        recipes that show D whole batches (the GAN recipe's tricks change what D sees, so it composes these itself)."""
+        loss = self.d_loss(discriminator(real), discriminator(fake))
+        penalty = self.penalty(discriminator, real, fake)
+        return loss if penalty is None else loss + penalty
+
+    def generator_loss(self, discriminator: Critic, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """G's loss of ``fake`` through ``discriminator`` (which also scores ``real`` for relativistic objectives)."""
+        real_out = discriminator(real) if self.uses_real_in_g_loss else None
+        return self.g_loss(discriminator(fake), real_out)
+
     def after_d_step(self, discriminator: nn.Module) -> None:
         """Called after every discriminator update."""
         if self.clip is not None:
