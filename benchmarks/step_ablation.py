@@ -11,7 +11,9 @@ images, BCE on logits, Adam 2e-4. Variants, each a complete D + G step:
 * ``frozen-d``: G's update runs through D with ``requires_grad_(False)``, as genlab's GAN step does;
 * ``+channels_last``: also NHWC weights and batches (``accel.channels_last``);
 * ``+fused``: also fused Adam (``model.*_optim.fused: true``);
-* ``+bf16``: also bf16 autocast (``accel.precision: bf16``).
+* ``+bf16``: also bf16 autocast (``accel.precision: bf16``);
+* ``+compile``: ``+fused`` (fp32) with G and D compiled (``accel.compile``): torch.compile's default mode on the
+  CPU, ``reduce-overhead`` (CUDA graphs) on a GPU.
 
 Rounds alternate the variants (two steps each) so a slow phase of a shared machine hits all of them; the median
 seconds per step is reported. Host syncs are excluded by synchronising only at the ends of each timed pair.
@@ -35,7 +37,11 @@ VARIANTS = {
     "+channels_last": {"frozen": True, "channels_last": True},
     "+fused": {"frozen": True, "channels_last": True, "fused": True},
     "+bf16": {"frozen": True, "channels_last": True, "fused": True, "bf16": True},
+    "+compile": {"frozen": True, "channels_last": True, "fused": True, "compile": True},
 }
+WARMUP_PAIRS = 3
+"""Untimed step pairs per variant: first-call allocations, oneDNN/cuDNN plans, compilation and CUDA-graph recording
+(torch records a graph on a compiled network's second call)."""
 
 
 def make_step(
@@ -45,6 +51,7 @@ def make_step(
     channels_last: bool = False,
     fused: bool = False,
     bf16: bool = False,
+    compile: bool = False,
 ) -> Callable[[], None]:
     """One variant's training step, as a closure over its own networks and optimisers."""
     recipe = load_config("dcgan-mnist64").model.build((1, 64, 64), None, device)
@@ -52,11 +59,16 @@ def make_step(
     layout = torch.channels_last if channels_last else torch.contiguous_format
     G.to(memory_format=layout)
     D.to(memory_format=layout)
+    cuda_graphs = compile and device.type == "cuda"
+    if compile:
+        G, D = (torch.compile(net, mode="reduce-overhead" if cuda_graphs else "default") for net in (G, D))
     opt_g, opt_d = (torch.optim.Adam(n.parameters(), 2e-4, betas=(0.5, 0.999), fused=fused or None) for n in (G, D))
     real = torch.rand(batch, 1, 64, 64, device=device).mul(2).sub(1).contiguous(memory_format=layout)
     ones, zeros = torch.ones(batch, device=device), torch.zeros(batch, device=device)
 
     def step() -> None:
+        if cuda_graphs:
+            torch.compiler.cudagraph_mark_step_begin()
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             fake = G(torch.randn(batch, 100, device=device))
             opt_d.zero_grad(set_to_none=True)
@@ -98,8 +110,9 @@ def main() -> None:
     torch.manual_seed(0)
     names = args.only or list(VARIANTS)
     steps = {name: make_step(device, args.batch, **VARIANTS[name]) for name in names}
-    for step in steps.values():  # warm-up: first-call allocations, oneDNN/cuDNN plan selection
-        timed(step, device)
+    for step in steps.values():
+        for _ in range(WARMUP_PAIRS):
+            timed(step, device)
     seconds: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(args.rounds):
         for name, step in steps.items():

@@ -28,11 +28,13 @@ QUIET = [
 ]
 
 
-def train(tmp_path: Path, name: str, batch: int, processes: int, config: str = "nonsaturating-ring8") -> dict:
-    """Train 3 steps (with torchrun when ``processes`` > 1); the networks of the final checkpoint."""
+def train(
+    tmp_path: Path, name: str, batch: int, processes: int, config: str = "nonsaturating-ring8", *extra: str
+) -> dict:
+    """Train 3 steps (with torchrun when ``processes`` > 1) with ``extra`` settings; the final networks."""
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"]
     command = [*(launcher if processes > 1 else [sys.executable]), "-m", "genlab", "train", config]
-    settings = [*QUIET, f"train.batch_size={batch}"]
+    settings = [*QUIET, f"train.batch_size={batch}", *extra]
     command += ["--out", str(tmp_path / name), *(x for s in settings for x in ("--set", s))]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -55,6 +57,13 @@ def test_two_processes_with_batch_b_train_like_one_process_with_batch_2b(tmp_pat
     records = [r for r in read_metrics(tmp_path / "two" / "metrics.jsonl") if "loss/d" in r]
     assert [r["step"] for r in records] == [1, 2, 3]
     assert len(RunDir(tmp_path / "two").checkpoints()) == 1
+
+
+def test_compiled_networks_train_data_parallel_like_one_eager_process(tmp_path):
+    # torch.compile wraps the DistributedDataParallel wrappers, as PyTorch advises; gradients are still averaged.
+    two = train(tmp_path, "two", 32, 2, "nonsaturating-ring8", "accel.compile=true")
+    one = train(tmp_path, "one", 64, 1, "nonsaturating-ring8")
+    assert max_difference(two, one) < 1e-5
 
 
 def test_sharded_samplers_draw_the_global_batch_between_them():

@@ -60,6 +60,13 @@ class Recipe:
             f"the {type(self).__name__} recipe does not support multi-process training yet; run it in one process"
         )
 
+    def compile(self, compiled: Callable[[nn.Module], nn.Module]) -> list[str]:
+        """Train through ``compiled(net)`` (torch.compile, after any :meth:`distribute` wrapping) where that is
+        possible; returns notes on the parts left uncompiled and why. Sampling keeps the plain networks."""
+        raise ConfigError(
+            f"the {type(self).__name__} recipe has no compiled training step yet; set accel.compile: false"
+        )
+
     def latents(
         self,
         n: int,

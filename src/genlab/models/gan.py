@@ -153,9 +153,12 @@ class GAN(Recipe):
         }
         self._next_batch: Callable[[], Batch] | None = None
         self._step = 0
-        # What training runs through: the networks themselves, or their DistributedDataParallel wrappers.
+        # What training runs through: the networks themselves, or their DistributedDataParallel and compiled
+        # wrappers. G's update scores its fakes with _d_frozen: never the DistributedDataParallel wrapper, since
+        # D's frozen weights get no gradients to average.
         self._g_train: torch.nn.Module = self.generator
         self._d_train: torch.nn.Module = self.discriminator
+        self._d_frozen: torch.nn.Module = self.discriminator
         self._shard = (0, 1)  # (rank, world size): which slice of each global latent batch this process draws
         # Gradient norms of each network's last update, kept on the device for the trainer's logging interval.
         self._grad_norms = {name: torch.zeros((), device=device) for name in ("d", "g")}
@@ -224,8 +227,7 @@ class GAN(Recipe):
             fake = last.fake
         else:
             fake = self._generate(self._g_train, self._train_latents(len(last.real)), last.labels)
-        # The bare D: its weights get no gradients here, so there is nothing for DistributedDataParallel to average.
-        D = self._critic(last.labels, self.discriminator)
+        D = self._critic(last.labels, self._d_frozen)
         with frozen(self.discriminator):
             fake_out = D(self._d_input(fake))
             # Only relativistic objectives score the reals here (instance noise draws random numbers for them).
@@ -258,6 +260,18 @@ class GAN(Recipe):
             )
         self._g_train, self._d_train = wrap(self.generator), wrap(self.discriminator)
         self._shard = (rank, world_size)
+
+    def compile(self, compiled: Callable[[torch.nn.Module], torch.nn.Module]) -> list[str]:
+        self._g_train = compiled(self._g_train)
+        if self.objective.gp_weight > 0:
+            return [
+                "the discriminator trains uncompiled: its gradient penalty differentiates D twice, which "
+                "torch.compile does not support (the generator is compiled)"
+            ]
+        d_train = compiled(self._d_train)
+        self._d_frozen = d_train if self._d_frozen is self._d_train else compiled(self._d_frozen)
+        self._d_train = d_train
+        return []
 
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         self._next_batch, self._step = next_batch, step

@@ -198,6 +198,12 @@ class ProgressiveGAN(GAN):
             "resolutions would stall DistributedDataParallel); run it in one process"
         )
 
+    def compile(self, compiled: Callable[[torch.nn.Module], torch.nn.Module]) -> list[str]:
+        raise ConfigError(
+            "the progressive recipe cannot be compiled: the networks' resolution and fade-in weight change as "
+            "training grows them, so torch.compile would recompile at every step; set accel.compile: false"
+        )
+
     def stage_end(self, steps_done: int) -> str | None:
         level = self.plan.stage_end(steps_done)
         return None if level is None else f"resolution-{4 * 2**level}x{4 * 2**level}"

@@ -121,6 +121,10 @@ class Trainer:
         self.accel.prepare(self.recipe.networks.values())
         if world.distributed:
             self.recipe.distribute(lambda net: data_parallel(net, self.device), world.rank, world.size)
+        if self.accel.compile:
+            for note in self.recipe.compile(self.accel.compiled):
+                if world.main:
+                    print(f"note: {note}", file=sys.stderr)
         self.sampler = Sampler(
             data,
             config.train.batch_size,
@@ -200,7 +204,7 @@ class Trainer:
             elapsed_before, batches_before, hook_seconds = self.elapsed, self.sampler.batches_drawn, 0.0
             while self.step < cfg.steps:
                 self.lr_decay.apply(self.step)
-                with self.accel.autocast():
+                with self.accel.step():
                     metrics = self.recipe.train_step(self.sampler, self.step)
                 self.step += 1
                 means.add(metrics, self.step)
