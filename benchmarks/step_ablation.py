@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from genlab.config import load_config
+from genlab.train.accel import AccelConfig, Acceleration
 
 VARIANTS = {
     "reference": {},
@@ -56,20 +57,18 @@ def make_step(
     """One variant's training step, as a closure over its own networks and optimisers."""
     recipe = load_config("dcgan-mnist64").model.build((1, 64, 64), None, device)
     G, D = recipe.generator, recipe.discriminator
-    layout = torch.channels_last if channels_last else torch.contiguous_format
-    G.to(memory_format=layout)
-    D.to(memory_format=layout)
-    cuda_graphs = compile and device.type == "cuda"
+    # The trainer's own switches: layout, compilation (its mode per device) and the step context.
+    switches = AccelConfig(channels_last=channels_last, precision="bf16" if bf16 else "fp32", compile=compile)
+    accel = Acceleration(switches, device, images=True)
+    accel.prepare([G, D])
     if compile:
-        G, D = (torch.compile(net, mode="reduce-overhead" if cuda_graphs else "default") for net in (G, D))
+        G, D = accel.compiled(G), accel.compiled(D)
     opt_g, opt_d = (torch.optim.Adam(n.parameters(), 2e-4, betas=(0.5, 0.999), fused=fused or None) for n in (G, D))
-    real = torch.rand(batch, 1, 64, 64, device=device).mul(2).sub(1).contiguous(memory_format=layout)
+    real = torch.rand(batch, 1, 64, 64, device=device).mul(2).sub(1).contiguous(memory_format=accel.memory_format)
     ones, zeros = torch.ones(batch, device=device), torch.zeros(batch, device=device)
 
     def step() -> None:
-        if cuda_graphs:
-            torch.compiler.cudagraph_mark_step_begin()
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        with accel.step():
             fake = G(torch.randn(batch, 100, device=device))
             opt_d.zero_grad(set_to_none=True)
             if frozen:
