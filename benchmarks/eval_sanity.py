@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from genlab.data import DataConfig, load_dataset
-from genlab.metrics.evaluate import EvalConfig, Evaluator
+from genlab.metrics import EvalConfig, Evaluator
 
 METRICS = ("fid", "kid", "is", "pr", "dc")
 

@@ -27,7 +27,7 @@ from train_speed import machine
 
 from genlab.api import load_run
 from genlab.config import load_config
-from genlab.metrics.evaluate import EvalConfig, Evaluator
+from genlab.metrics import EvalConfig, Evaluator
 
 
 def main() -> None:

@@ -48,15 +48,16 @@ SAMPLE_SEED = 12345
 def run_one(entry: str, data: str, seed: int) -> dict:
     """Train one config with one seed and score 2,500 samples; runs in a worker process with one thread."""
     torch.set_num_threads(1)
+    from genlab.build import build_trainer
     from genlab.config import load_config
     from genlab.data.toy import MIXTURES
     from genlab.metrics.modes import MODE_SAMPLES, mode_stats
-    from genlab.train import RunDir, Trainer
+    from genlab.train import RunDir
 
     cfg = load_config(f"{entry}-{data}", [f"seed={seed}", *QUIET])
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        trainer = Trainer(cfg, RunDir.create(Path(folder) / "run", cfg.name))
+        trainer = build_trainer(cfg, RunDir.create(Path(folder) / "run", cfg.name))
         trainer.fit()
         seconds = time.perf_counter() - start
         samples = trainer.recipe.sample(MODE_SAMPLES, generator=torch.Generator().manual_seed(SAMPLE_SEED))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from genlab.metrics.evaluate import EvalConfig, Evaluator
+from genlab.metrics import EvalConfig, Evaluator
 from genlab.runs import open_run
 from genlab.viz.figures import save_figure
 

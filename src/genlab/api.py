@@ -10,30 +10,35 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
+from torch.utils.data import Dataset
 
 from genlab import __version__
-from genlab.config import Config, dump_config, load_config, presets
-from genlab.data import DATASETS, DataConfig, load_dataset
+from genlab.build import build_trainer, resume_trainer
+from genlab.config import Config, dump_config, load_config, merge, presets, read_run_config, validate_config
+from genlab.data import DATASETS, DataConfig, ImageSet, load_dataset
 from genlab.data.base import set_channels
+from genlab.data.custom import CUSTOM, as_image_set
 from genlab.data.folder import EXTENSIONS, image_files, read_image
 from genlab.errors import GenlabError
 from genlab.fileio import write_json
 from genlab.images import save_png, to_uint8
 from genlab.latent.explore import ae_vs_vae, arithmetic, direction, edit, embed, interpolate, traverse
-from genlab.latent.prior import TruncationMode
-from genlab.metrics.evaluate import EvalConfig, EvalResult, Evaluator, evaluate_recipe
+from genlab.metrics import EvalConfig, EvalResult, Evaluator
 from genlab.metrics.features import DomainClassifier, save_classifier
 from genlab.models import Recipe
 from genlab.models.autoencoder import AutoEncoder
 from genlab.models.classifier import Classifier
 from genlab.models.cyclegan import CycleGAN, Direction
 from genlab.models.finetune import pretrain_finetune as few_labels
+from genlab.models.prior import TruncationMode
 from genlab.models.vae import VAE, estimate_nll
 from genlab.runs import open_run
 from genlab.schema import validate_section
-from genlab.train import RunDir, Trainer, TrainResult, resolve_device
+from genlab.train import RunDir, TrainResult, resolve_device
 from genlab.train.distributed import process_group, shared_value
-from genlab.viz.curves import plot_curves
+from genlab.train.evaluation import evaluate_recipe
+from genlab.viz.closest_pairs import plot_closest_pairs
 from genlab.viz.report import write_comparison, write_report
 from genlab.viz.samples import render_samples
 
@@ -62,18 +67,6 @@ __all__ = [
 ]
 
 
-def _finish(trainer: Trainer) -> TrainResult:
-    """Train to the end, then draw the run's curves and write its report (also after an interruption, a divergence
-    or a doctor's stop); in a multi-process run rank 0 does the writing."""
-    try:
-        return trainer.fit()
-    finally:
-        if trainer.world.main:
-            plot_curves(trainer.run.metrics_path, trainer.run.path / "curves.png")
-            if trainer.config.train.report:
-                write_report(trainer.run.path)
-
-
 def report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write RUN_DIR/report.html (or ``out``): one self-contained page about the run."""
     return write_report(run_dir, out)
@@ -85,26 +78,78 @@ def compare(run_dirs: list[str | Path], out: str | Path = "compare.html") -> Pat
 
 
 def fit(
-    config: Config | str | Path | dict[str, Any],
+    config: Config | str | Path | dict[str, Any] | None = None,
     overrides: list[str] | tuple[str, ...] = (),
     *,
     out: str | Path | None = None,
+    data: ImageSet | torch.Tensor | Dataset | None = None,
+    generator: nn.Module | None = None,
+    discriminator: nn.Module | None = None,
 ) -> TrainResult:
-    """Train from a config (object, YAML file, preset name or mapping) into a new run folder.
+    """Train into a new run folder from a config (object, YAML file, preset name or mapping; default: genlab's
+    defaults) with ``overrides`` applied, and from Python on data and with networks of your own.
 
-    Under torchrun every process calls this; they train one model data-parallel and rank 0 makes the run folder.
+    ``data`` (a tensor of images in [-1, 1] or uint8, or a map-style ``torch.utils.data.Dataset``; see
+    :func:`genlab.data.custom.as_image_set`) replaces the config's data set. ``generator`` and ``discriminator``
+    replace the GAN recipe's networks: G maps latents (B, ``model.z_dim``) to samples shaped like the data, D
+    samples to one score each, shape (B,) or (B, 1); the objective, optimisers, tricks and schedule still come from
+    the config. config.yaml records them as ``data.name: custom`` and ``arch: custom``, so such a run resumes from
+    Python (:func:`resume` with the same objects). Under torchrun every process calls this; they train one model
+    data-parallel and rank 0 makes the run folder.
     """
-    cfg = config if isinstance(config, Config) else load_config(config, overrides)
+    networks = _networks(generator, discriminator)
+    images = None if data is None else as_image_set(data)
+    cfg = _with_objects(
+        config if config is not None else {},
+        overrides,
+        custom_data=images is not None,
+        custom_networks=networks is not None,
+    )
     with process_group(cfg.device) as world:
         path = str(RunDir.create(out, cfg.name).path) if world.main else ""
-        return _finish(Trainer(cfg, RunDir(shared_value(path, world))))
+        run = RunDir(shared_value(path, world))
+        return build_trainer(cfg, run, data=images, networks=networks).fit()
 
 
-def resume(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainResult:
+def resume(
+    run_dir: str | Path,
+    overrides: list[str] | tuple[str, ...] = (),
+    *,
+    data: ImageSet | torch.Tensor | Dataset | None = None,
+    generator: nn.Module | None = None,
+    discriminator: nn.Module | None = None,
+) -> TrainResult:
     """Continue a run from its latest checkpoint; ``overrides`` may change ``train.*``, ``doctor.*`` and ``accel.*``
-    only (under torchrun, every process resumes the same run)."""
-    with process_group(RunDir.open(run_dir).read_config().device):
-        return _finish(Trainer.resume(run_dir, overrides))
+    only (under torchrun, every process resumes the same run). A run that :func:`fit` trained on your own data or
+    networks needs the same ``data``, ``generator`` and ``discriminator`` again."""
+    images = None if data is None else as_image_set(data)
+    with process_group(read_run_config(RunDir.open(run_dir)).device):
+        trainer = resume_trainer(run_dir, overrides, data=images, networks=_networks(generator, discriminator))
+        return trainer.fit()
+
+
+def _networks(generator: nn.Module | None, discriminator: nn.Module | None) -> tuple[nn.Module, nn.Module] | None:
+    if (generator is None) != (discriminator is None):
+        raise GenlabError("pass both a generator and a discriminator of your own, or neither")
+    return None if generator is None else (generator, discriminator)
+
+
+def _with_objects(
+    config: Config | str | Path | dict[str, Any],
+    overrides: list[str] | tuple[str, ...],
+    *,
+    custom_data: bool,
+    custom_networks: bool,
+) -> Config:
+    """The config with ``overrides``, recording data and networks handed in from Python as ``custom``."""
+    source = config.model_dump(mode="json") if isinstance(config, Config) else config
+    cfg = load_config(source, overrides)
+    changes: dict[str, Any] = {}
+    if custom_data:
+        changes["data"] = {"name": CUSTOM}
+    if custom_networks:
+        changes["model"] = {"generator": {"arch": "custom"}, "discriminator": {"arch": "custom"}}
+    return cfg if not changes else validate_config(merge(cfg.model_dump(mode="json"), changes))
 
 
 def load_run(path: str | Path, device: str = "auto") -> Recipe:
@@ -164,7 +209,8 @@ def evaluate(
     evaluator = Evaluator(eval_cfg, cfg.data, resolve_device(device))
     result, samples = evaluate_recipe(evaluator, recipe)
     if "mem" in eval_cfg.metrics:
-        figure = evaluator.closest_pairs_figure(samples, run.run_dir / "closest-pairs.png")
+        pairs, real_images = evaluator.closest_pairs(samples)
+        figure = plot_closest_pairs(samples.cpu(), real_images, pairs, run.run_dir / "closest-pairs.png")
         result.provenance["closest_pairs"] = str(figure)
     result.provenance |= {
         "checkpoint": str(checkpoint),

@@ -19,14 +19,17 @@ from pydantic import ValidationError, field_validator, model_validator
 
 from genlab.data import DataConfig
 from genlab.errors import ConfigError
-from genlab.metrics.evaluate import EvalConfig
+from genlab.fileio import atomic_write
+from genlab.metrics import EvalConfig
 from genlab.models import RECIPES, ModelConfig
+from genlab.models.base import RunDefaults
 from genlab.models.gan import GANConfig
 from genlab.registry import did_you_mean
 from genlab.schema import Range, Section, config_error, registered
 from genlab.train.accel import AccelConfig
 from genlab.train.doctor import DoctorConfig
 from genlab.train.lr_decay import DecayKind
+from genlab.train.rundir import RunDir
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 
@@ -82,7 +85,7 @@ class Config(Section):
     @model_validator(mode="after")
     def _model_fits_run(self) -> Config:
         self.model.check_batch_size(self.train.batch_size)
-        completed = self.model.with_run_defaults(self)
+        completed = self.model.with_run_defaults(RunDefaults(self.train.batch_size, self.data, self.eval.features))
         return self if completed is self.model else self.model_copy(update={"model": completed})
 
 
@@ -201,3 +204,26 @@ def load_config(source: str | Path | dict[str, Any], overrides: list[str] | tupl
 def dump_config(cfg: Config) -> str:
     """The fully resolved config as YAML (every default written out), as stored in a run folder."""
     return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+
+
+RESUMABLE_SECTIONS = ("train", "doctor", "accel")
+"""The config sections a resumed run may change (the networks and data must match the checkpoint)."""
+
+
+def write_run_config(run: RunDir, cfg: Config) -> None:
+    """Write RUN/config.yaml (atomically)."""
+    with atomic_write(run.config_path, "w") as handle:
+        handle.write(dump_config(cfg))
+
+
+def read_run_config(run: RunDir, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """A run's config; on resume only ``train.*``, ``doctor.*`` and ``accel.*`` may change."""
+    data = yaml.safe_load(run.config_path.read_text())
+    for override in overrides:
+        if override.split(".", 1)[0].strip() not in RESUMABLE_SECTIONS:
+            raise ConfigError(
+                f"cannot change '{override.split('=', 1)[0]}' when resuming: only train.*, doctor.* and accel.* "
+                "settings can change (for example train.steps); start a new run to change the model or data"
+            )
+        apply_override(data, override)
+    return validate_config(data, str(run.config_path))

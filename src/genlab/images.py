@@ -34,8 +34,15 @@ def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -
     return grid
 
 
+def enlarged_grid(images: torch.Tensor, nrow: int | None = None) -> np.ndarray:
+    """:func:`make_grid` enlarged by ``64 // width`` (nearest neighbour), so that tiny images stay visible."""
+    grid = make_grid(images, nrow)
+    scale = max(1, 64 // images.shape[-1])
+    return grid.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
 def save_png(picture: np.ndarray, path: str | Path) -> Path:
-    """Write an (H, W, C) uint8 picture (e.g. from :func:`genlab.viz.render_samples`) to a PNG file atomically."""
+    """Write an (H, W, C) uint8 picture (e.g. from :func:`enlarged_grid`) to a PNG file atomically."""
     image = Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture)
     with atomic_write(path) as handle:
         image.save(handle, format="PNG")

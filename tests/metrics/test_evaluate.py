@@ -14,7 +14,7 @@ from genlab.cli import main
 from genlab.data import DataConfig, load_dataset
 from genlab.data.toy import MIXTURES
 from genlab.errors import ConfigError
-from genlab.metrics.evaluate import EvalConfig, Evaluator
+from genlab.metrics import EvalConfig, Evaluator
 from genlab.metrics.features import load_classifier
 from genlab.metrics.reference import reference_features
 from genlab.train.logger import read_metrics

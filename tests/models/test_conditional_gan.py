@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 import genlab
+from genlab.build import build_trainer
 from genlab.config import load_config
 from genlab.data import DataConfig, Sampler, load_dataset
 from genlab.data.toy import MIXTURES
@@ -12,7 +13,7 @@ from genlab.errors import ConfigError, GenlabError
 from genlab.metrics import discriminator_features
 from genlab.models.gan import GANConfig
 from genlab.nets.conditional import ChannelsDiscriminator, ConditionalGenerator, ProjectionDiscriminator
-from genlab.train import RunDir, Trainer, read_metrics
+from genlab.train import RunDir, read_metrics
 
 QUICK = ["device=cpu", "train.progress=false", "train.tensorboard=false", "train.sample_every=0"]
 
@@ -91,7 +92,7 @@ def near_requested_mode(recipe, n: int = 800) -> float:
 def test_training_makes_the_generator_follow_the_label(tmp_path, condition):
     # ring8's labels are the mode each point was drawn from: a conditional G must put label k at mode k.
     cfg = load_config("nonsaturating-ring8", [*QUICK, f"model.condition={condition}", "train.steps=500"])
-    trainer = Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
     untrained = near_requested_mode(trainer.recipe)
     trainer.fit()
     trained = near_requested_mode(trainer.recipe)
@@ -100,7 +101,7 @@ def test_training_makes_the_generator_follow_the_label(tmp_path, condition):
 
 def test_conditional_runs_are_evaluated_class_by_class_during_and_after_training(tmp_path, tiny_config):
     cfg = tiny_config("model.condition=channels", "eval.every=10", "eval.n=200", "eval.metrics=[fid,classwise]")
-    Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name)).fit()
+    build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name)).fit()
     logged = [r for r in read_metrics(tmp_path / "run" / "metrics.jsonl") if "eval/class_accuracy" in r]
     assert [r["step"] for r in logged] == [10, 20] and {"eval/fid_class_0", "eval/classwise_fid"} <= logged[0].keys()
     result = genlab.evaluate(tmp_path / "run", ["classwise"], n=200, device="cpu")

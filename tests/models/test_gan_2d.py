@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from genlab.build import build_trainer
 from genlab.config import load_config
 from genlab.data.toy import MIXTURES
 from genlab.objectives import OBJECTIVES
@@ -18,7 +19,7 @@ def nearest_mode_distance(samples: torch.Tensor, data: str) -> float:
 
 def trained(tmp_path, config: str, *overrides: str) -> Trainer:
     cfg = load_config(config, [*QUICK, "device=cpu", *overrides])
-    trainer = Trainer(cfg, RunDir.create(tmp_path / cfg.name, cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(tmp_path / cfg.name, cfg.name))
     trainer.fit()
     return trainer
 

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from genlab.config import load_config
 from genlab.data import Batch, DataConfig
 from genlab.errors import ConfigError
-from genlab.metrics.evaluate import EvalConfig, Evaluator
+from genlab.metrics import EvalConfig, Evaluator
 from genlab.models.progressive import Phase, real_at
 
 from ..train.helpers import assert_same, straight_and_resumed, train

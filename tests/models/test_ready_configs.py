@@ -4,8 +4,9 @@ import math
 
 import pytest
 
+from genlab.build import build_trainer
 from genlab.config import load_config, presets
-from genlab.train import RunDir, Trainer
+from genlab.train import RunDir
 
 IMAGE_PRESETS = [name for name in presets() if name.endswith("-mnist")]
 
@@ -27,6 +28,6 @@ def test_ready_mnist_configs_train_on_digits(tmp_path, name):
             "train.tensorboard=false",
         ],
     )
-    trainer = Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
     trainer.fit()
     assert trainer.step == 2 and all(math.isfinite(v) for v in trainer.last_record.values())

@@ -10,11 +10,12 @@ import torch
 from torch import nn
 
 import genlab
+from genlab.build import build_trainer
 from genlab.config import load_config
 from genlab.data import Batch, DataConfig, load_dataset
 from genlab.errors import ConfigError, GenlabError
 from genlab.models.vae import VAE, binarize, gaussian_kl, importance_bound, latent_usage
-from genlab.train import RunDir, Trainer, load_checkpoint
+from genlab.train import RunDir, load_checkpoint
 
 from ..train.helpers import assert_same, straight_and_resumed, train
 
@@ -186,7 +187,7 @@ def test_ae_vs_vae_figure(trained_vae, tmp_path):
     settings = ["model.coder={arch: mlp, width: 128}", "train.steps=300", "train.sample_every=0"]
     base = {"device": "cpu", "data": {"name": "mnist", "size": 28}, "model": {"recipe": "autoencoder"}}
     ae_cfg = load_config(base, settings)
-    Trainer(ae_cfg, RunDir.create(tmp_path / "ae", "ae")).fit()
+    build_trainer(ae_cfg, RunDir.create(tmp_path / "ae", "ae")).fit()
     figure = genlab.ae_vs_vae(tmp_path / "ae", trained_vae.run.path, n=6, device="cpu", out=tmp_path / "f.png")
     assert figure.path.is_file() and len(figure.numbers["rows"]) == 5
     for name in ("ae", "vae"):

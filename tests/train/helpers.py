@@ -7,13 +7,14 @@ from pathlib import Path
 
 import torch
 
+from genlab.build import build_trainer, resume_trainer
 from genlab.config import Config
 from genlab.train import RunDir, Trainer
 
 
 def train(cfg: Config, folder: Path) -> Trainer:
     """A trainer that has trained ``cfg`` to its last step in a new run folder ``folder``."""
-    trainer = Trainer(cfg, RunDir.create(folder, cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(folder, cfg.name))
     trainer.fit()
     return trainer
 
@@ -25,7 +26,7 @@ def straight_and_resumed(
     fitting the second must end in exactly the state of the first. The runs are ``folder``/full and /half."""
     full = train(make_config(f"train.steps={steps}", *overrides), folder / "full")
     train(make_config(f"train.steps={stop}", *overrides), folder / "half")
-    return full, Trainer.resume(folder / "half", [f"train.steps={steps}"])
+    return full, resume_trainer(folder / "half", [f"train.steps={steps}"])
 
 
 def assert_same(a, b, where: str = "state") -> None:

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from genlab.build import build_trainer
 from genlab.config import load_config
 from genlab.errors import ConfigError
 from genlab.models.optim import OptimConfig
@@ -20,14 +21,14 @@ from .helpers import train
 
 def networks_after(tiny_config, tmp_path, name: str, *overrides: str) -> dict[str, torch.Tensor]:
     cfg = tiny_config("train.steps=5", "train.sample_every=0", *overrides)
-    trainer = Trainer(cfg, RunDir.create(tmp_path / name, cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(tmp_path / name, cfg.name))
     trainer.fit()
     return {f"{n}.{k}": v for n, net in trainer.recipe.networks.items() for k, v in net.state_dict().items()}
 
 
 def test_channels_last_is_on_for_images_and_keeps_the_results(tiny_config, tmp_path):
     cfg = tiny_config()
-    trainer = Trainer(cfg, RunDir.create(tmp_path / "layout", cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(tmp_path / "layout", cfg.name))
     conv = next(m for m in trainer.recipe.generator.modules() if isinstance(m, nn.ConvTranspose2d))
     assert conv.weight.is_contiguous(memory_format=torch.channels_last) and not conv.weight.is_contiguous()
     assert trainer.sampler().images.is_contiguous(memory_format=torch.channels_last)
@@ -84,7 +85,7 @@ def test_fused_auto_is_off_on_the_cpu_and_refused_where_unavailable():
 
 def fit_traced(cfg, folder) -> tuple[Trainer, dict[str, bool]]:
     """Train ``cfg``, recording per network whether any forward call ran while torch.compile traced it."""
-    trainer = Trainer(cfg, RunDir.create(folder, cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(folder, cfg.name))
     traced = {"generator": False, "discriminator": False}
 
     def hook(name: str):
@@ -144,7 +145,7 @@ def test_recipes_that_cannot_compile_say_so_before_training(tmp_path, model, mes
     data = {"name": "digits", "size": 16}
     cfg = load_config({"device": "cpu", "data": data, "model": model, "accel": {"compile": True}})
     with pytest.raises(ConfigError, match=message):
-        Trainer(cfg, RunDir.create(tmp_path / "refused", cfg.name))
+        build_trainer(cfg, RunDir.create(tmp_path / "refused", cfg.name))
 
 
 def test_a_compiler_failure_is_a_config_error_naming_the_switch(tiny_config, tmp_path, monkeypatch):
@@ -165,7 +166,7 @@ def test_a_compiler_failure_is_a_config_error_naming_the_switch(tiny_config, tmp
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA GPU")
 def test_cuda_graph_training_keeps_the_results(tiny_config, tmp_path):
     overrides = ["device=cuda", "train.steps=8", "train.sample_every=4", "train.checkpoint_every=4"]
-    start = Trainer(tiny_config(*overrides), RunDir.create(tmp_path / "start", "start")).recipe.networks
+    start = build_trainer(tiny_config(*overrides), RunDir.create(tmp_path / "start", "start")).recipe.networks
     eager = train(tiny_config(*overrides), tmp_path / "eager")
     graphs = train(tiny_config(*overrides, "accel.compile=true"), tmp_path / "graphs")
     assert graphs.accel.compile_mode == "reduce-overhead"

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from genlab.build import build_trainer
 from genlab.config import load_config
 from genlab.data.base import ImageSet
 from genlab.data.sampler import Sampler
 from genlab.errors import ConfigError
-from genlab.train import RunDir, Trainer, read_metrics
+from genlab.train import RunDir, read_metrics
 from genlab.train.checkpoint import load_checkpoint
 
 QUIET = [
@@ -91,4 +92,4 @@ def test_a_multi_process_environment_without_torchrun_is_explained(tiny_config, 
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "1")
     with pytest.raises(ConfigError, match="torchrun --nproc_per_node N -m genlab train"):
-        Trainer(tiny_config(), RunDir.create(tmp_path / "run", "tiny"))
+        build_trainer(tiny_config(), RunDir.create(tmp_path / "run", "tiny"))

@@ -1,13 +1,14 @@
 import pytest
 import torch
 
+from genlab.build import build_trainer
 from genlab.errors import TrainingDiverged
-from genlab.train import RunDir, Trainer
+from genlab.train import RunDir
 
 
 def test_nan_stops_training_naming_the_step_and_keeps_the_last_good_checkpoint(tiny_config, tmp_path):
     cfg = tiny_config("train.steps=40", "train.checkpoint_every=5", "train.log_every=5", "train.sample_every=0")
-    trainer = Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
     train_step = trainer.recipe.train_step
 
     def poisoned(next_batch, step):

@@ -3,10 +3,15 @@
 import pytest
 import torch
 
+from genlab.build import build_trainer, resume_trainer
 from genlab.config import load_config
 from genlab.errors import TrainingStopped
-from genlab.train import RunDir, Trainer, read_metrics
-from genlab.train.doctor import Doctor, DoctorConfig, SampleCheck, mean_pairwise
+from genlab.train import RunDir, read_metrics
+from genlab.keys import AdversarialSignals
+from genlab.train.doctor import Doctor, DoctorConfig, SampleCheck, TrainingDoctor, mean_pairwise
+
+LOGITS = AdversarialSignals(probabilities=True)
+"""What the GAN recipe with a logit objective says it logs."""
 
 
 def feed(doctor, records):
@@ -29,7 +34,7 @@ def record(step, d_real=0.8, d_fake=0.2, grad_g=5.0, loss_d=0.5, loss_g=1.5, div
 
 
 def test_a_won_discriminator_is_found_once_its_symptoms_last_a_whole_window():
-    doctor = Doctor(DoctorConfig(window=100))
+    doctor = Doctor(DoctorConfig(window=100), LOGITS)
     healthy = [record(s) for s in range(10, 110, 10)]
     won = [record(s, d_real=1.0, d_fake=1e-4, grad_g=0.01) for s in range(110, 300, 10)]
     found = feed(doctor, healthy + won)
@@ -40,23 +45,25 @@ def test_a_won_discriminator_is_found_once_its_symptoms_last_a_whole_window():
 
 def test_a_confident_discriminator_with_live_gradients_is_no_finding():
     # The non-saturating loss keeps G's gradient alive while D(G(z)) is small: no vanishing gradient, no finding.
-    doctor = Doctor(DoctorConfig(window=100))
+    doctor = Doctor(DoctorConfig(window=100), LOGITS)
     assert feed(doctor, [record(s, d_fake=1e-3, grad_g=8.0) for s in range(10, 400, 10)]) == []
 
 
 def test_collapse_balance_oscillation_and_divergence_rules():
-    collapse = feed(Doctor(DoctorConfig(window=50)), [record(s, diversity=0.1) for s in range(10, 100, 10)])
+    collapse = feed(Doctor(DoctorConfig(window=50), LOGITS), [record(s, diversity=0.1) for s in range(10, 100, 10)])
     assert [f.code for f in collapse] == ["mode-collapse"]
     stuck = [record(s, d_real=0.52, d_fake=0.49, diversity=0.2) for s in range(10, 100, 10)]
-    assert {f.code for f in feed(Doctor(DoctorConfig(window=50)), stuck)} == {"d-not-learning", "mode-collapse"}
-    critic = Doctor(DoctorConfig(window=50), probabilities=False)  # critic scores: no balance symptoms
+    assert {f.code for f in feed(Doctor(DoctorConfig(window=50), LOGITS), stuck)} == {"d-not-learning", "mode-collapse"}
+    critic = Doctor(DoctorConfig(window=50), AdversarialSignals(probabilities=False))  # no balance symptoms
     assert [f.code for f in feed(critic, stuck)] == ["mode-collapse"]
+    no_signals = Doctor(DoctorConfig(window=50))  # a recipe that logs no discriminator outputs (a VAE)
+    assert [f.code for f in feed(no_signals, stuck)] == ["mode-collapse"]
     calm = [record(s, loss_d=0.5 + 0.01 * (s % 20 == 0)) for s in range(10, 200, 10)]
     wild = [record(s, loss_d=0.5 + 3.0 * (s % 20 == 0)) for s in range(200, 300, 10)]
-    swinging = feed(Doctor(DoctorConfig(window=50)), calm + wild)
+    swinging = feed(Doctor(DoctorConfig(window=50), LOGITS), calm + wild)
     assert [f.code for f in swinging] == ["oscillation"] and swinging[0].step == 200  # the first wild record
-    assert feed(Doctor(DoctorConfig(window=50)), calm) == []
-    exploded = feed(Doctor(DoctorConfig()), [record(10, loss_g=2e4)])
+    assert feed(Doctor(DoctorConfig(window=50), LOGITS), calm) == []
+    exploded = feed(Doctor(DoctorConfig(), LOGITS), [record(10, loss_g=2e4)])
     assert [(f.code, f.step) for f in exploded] == [("diverging", 10)]
 
 
@@ -83,7 +90,7 @@ QUICK = [
 
 def run(tmp_path, *overrides, prepare=None):
     cfg = load_config("dcgan-digits", [*QUICK, *overrides])
-    trainer = Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
     if prepare is not None:
         prepare(trainer.recipe)
     trainer.fit()
@@ -92,7 +99,7 @@ def run(tmp_path, *overrides, prepare=None):
 
 def test_minimax_against_a_100x_faster_discriminator_is_diagnosed(tmp_path):
     trainer = run(tmp_path, "model.objective=minimax", "model.d_optim.lr=0.02", "train.steps=450")
-    codes = {f.code: f.step for f in trainer.findings}
+    codes = {f.code: f.step for f in trainer.hook(TrainingDoctor).findings}
     assert "d-too-strong" in codes and codes["d-too-strong"] <= 450
     logged = [r for r in read_metrics(tmp_path / "run" / "metrics.jsonl") if r.get("doctor") == "d-too-strong"]
     assert len(logged) == 1 and logged[0]["step"] == codes["d-too-strong"] and "remedy" in logged[0]
@@ -104,18 +111,18 @@ def test_a_generator_that_ignores_z_is_diagnosed_as_collapsed(tmp_path):
         recipe.generator.forward = lambda z: forward(torch.zeros_like(z))
 
     trainer = run(tmp_path, "train.steps=300", prepare=ignore_z)
-    assert [f.code for f in trainer.findings] == ["mode-collapse"]
-    assert trainer.findings[0].values["diversity"] < 1e-3
+    assert [f.code for f in trainer.hook(TrainingDoctor).findings] == ["mode-collapse"]
+    assert trainer.hook(TrainingDoctor).findings[0].values["diversity"] < 1e-3
 
 
 def test_a_linear_discriminator_that_cannot_tell_real_from_fake_is_diagnosed(tmp_path):
     trainer = run(tmp_path, "model.discriminator={arch: mlp, depth: 0}", "train.steps=700")
-    assert "d-not-learning" in {f.code for f in trainer.findings}
+    assert "d-not-learning" in {f.code for f in trainer.hook(TrainingDoctor).findings}
 
 
 def test_a_healthy_digits_run_raises_nothing(tmp_path):
     trainer = run(tmp_path, "train.steps=600")
-    assert trainer.findings == []
+    assert trainer.hook(TrainingDoctor).findings == []
     diversity = [r["diversity"] for r in read_metrics(tmp_path / "run" / "metrics.jsonl") if "diversity" in r]
     assert diversity[-1] > 0.5
 
@@ -127,7 +134,8 @@ def test_stop_action_saves_and_stops_a_hopeless_run(tmp_path):
     stopped = int(checkpoint.stem.split("-")[1])
     assert stopped < 2000
     # Going on anyway, as the message suggests: the resumed doctor remembers its history and what it reported.
-    resumed = Trainer.resume(tmp_path / "run", [f"train.steps={stopped + 50}", "doctor.action=warn"])
-    assert "d-too-strong" in resumed.doctor.reported and resumed.doctor.history[-1]["step"] == stopped
+    resumed = resume_trainer(tmp_path / "run", [f"train.steps={stopped + 50}", "doctor.action=warn"])
     resumed.fit()
-    assert "d-too-strong" not in {f.code for f in resumed.findings}
+    doctor = resumed.hook(TrainingDoctor)
+    assert "d-too-strong" in doctor.doctor.reported and "d-too-strong" not in {f.code for f in doctor.findings}
+    assert [r["step"] for r in doctor.doctor.history][: stopped // 25] == list(range(25, stopped + 1, 25))

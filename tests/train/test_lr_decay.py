@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from genlab.train import RunDir, Trainer
+from genlab.build import build_trainer, resume_trainer
+from genlab.train import RunDir
 from genlab.train.lr_decay import lr_factor
 
 
@@ -17,10 +18,10 @@ def test_decay_factors_by_hand():
 
 def test_trainer_decays_every_optimiser_and_resume_continues_the_curve(tiny_config, tmp_path):
     cfg = tiny_config("train.lr_decay=linear", "train.steps=20", "model.d_optim.lr=4e-4")
-    trainer = Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
     trainer.fit()
     # The last step (index 19 of 20) ran with factor 1 - 19/20.
     lrs = {name: opt.param_groups[0]["lr"] for name, opt in trainer.recipe.optimizers.items()}
     assert lrs == pytest.approx({"generator": 2e-4 * 0.05, "discriminator": 4e-4 * 0.05})
-    resumed = Trainer.resume(tmp_path / "run", ["train.steps=40"])
+    resumed = resume_trainer(tmp_path / "run", ["train.steps=40"])
     assert resumed.lr_decay.base["discriminator"] == [4e-4]  # the configured rate, not the decayed one saved

@@ -1,7 +1,8 @@
 import pytest
 
+from genlab.build import build_trainer, resume_trainer
 from genlab.errors import ConfigError
-from genlab.train import RunDir, Trainer, load_checkpoint, read_metrics
+from genlab.train import RunDir, load_checkpoint, read_metrics
 
 from .helpers import assert_same
 
@@ -12,7 +13,7 @@ VOLATILE = ("elapsed", "images_per_s")
 
 def train(tiny_config, folder, *overrides):
     cfg = tiny_config(*SETTINGS, *overrides)
-    trainer = Trainer(cfg, RunDir.create(folder, cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(folder, cfg.name))
     trainer.fit()
     return trainer
 
@@ -40,7 +41,7 @@ CONDITIONAL = ("model.condition=projection", "model.tricks.ema.decay=0.9", "mode
 def test_half_plus_resume_plus_half_equals_one_go_bit_for_bit(tiny_config, tmp_path, tricks):
     full = train(tiny_config, tmp_path / "full", "train.steps=24", *tricks)
     train(tiny_config, tmp_path / "half", "train.steps=12", *tricks)
-    resumed = Trainer.resume(tmp_path / "half", ["train.steps=24"])
+    resumed = resume_trainer(tmp_path / "half", ["train.steps=24"])
     assert resumed.step == 12
     resumed.fit()
 
@@ -67,18 +68,18 @@ def test_resume_drops_metric_records_after_the_checkpoint(tiny_config, tmp_path)
     train(tiny_config, tmp_path / "run", "train.steps=12")
     with (tmp_path / "run" / "metrics.jsonl").open("a") as handle:
         handle.write('{"step": 14, "loss/d": 9.0}\n')  # logged after the checkpoint, before a crash
-    Trainer.resume(tmp_path / "run", ["train.steps=15"]).fit()
+    resume_trainer(tmp_path / "run", ["train.steps=15"]).fit()
     assert [r["step"] for r in read_metrics(tmp_path / "run" / "metrics.jsonl")] == [5, 10, 12, 15]
 
 
 def test_resume_may_only_change_train_settings(tiny_config, tmp_path):
     train(tiny_config, tmp_path / "run", "train.steps=2")
     with pytest.raises(ConfigError, match=r"cannot change 'model\.z_dim' when resuming"):
-        Trainer.resume(tmp_path / "run", ["model.z_dim=3"])
+        resume_trainer(tmp_path / "run", ["model.z_dim=3"])
 
 
 def test_resuming_a_finished_run_does_nothing_and_says_so(tiny_config, tmp_path, capsys):
     train(tiny_config, tmp_path / "run", "train.steps=3")
-    result = Trainer.resume(tmp_path / "run").fit()
+    result = resume_trainer(tmp_path / "run").fit()
     assert result.step == 3
     assert "already reached step 3 of 3" in capsys.readouterr().err

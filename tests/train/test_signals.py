@@ -8,8 +8,9 @@ import time
 import pytest
 import yaml
 
+from genlab.build import build_trainer, resume_trainer
 from genlab.config import dump_config
-from genlab.train import RunDir, Trainer, read_metrics
+from genlab.train import RunDir, read_metrics
 
 from .helpers import assert_same
 
@@ -41,9 +42,11 @@ def test_signal_saves_a_checkpoint_and_resume_continues_exactly(tiny_config, tmp
     stopped_at = int(checkpoint.stem.split("-")[1])
     assert stopped_at >= 3
 
-    resumed = Trainer.resume(run_dir, [f"train.steps={stopped_at + 3}"])
+    resumed = resume_trainer(run_dir, [f"train.steps={stopped_at + 3}"])
     resumed.fit()
-    straight = Trainer(tiny_config(*settings, f"train.steps={stopped_at + 3}"), RunDir.create(tmp_path / "ref", "ref"))
+    straight = build_trainer(
+        tiny_config(*settings, f"train.steps={stopped_at + 3}"), RunDir.create(tmp_path / "ref", "ref")
+    )
     straight.fit()
     assert_same(straight.recipe.state_dict(), resumed.recipe.state_dict(), "recipe")
     assert yaml.safe_load((run_dir / "config.yaml").read_text())["train"]["steps"] == stopped_at + 3

@@ -9,9 +9,10 @@ from PIL import Image
 from torch import nn
 
 from genlab import api
+from genlab.build import build_trainer
 from genlab.data.toy import MIXTURES
 from genlab.models import Recipe
-from genlab.train import RunDir, Trainer, read_metrics
+from genlab.train import RunDir, read_metrics
 
 FIVE_MEANS = torch.tensor(MIXTURES["grid25"].means[:5], dtype=torch.float32)
 
@@ -61,10 +62,11 @@ def toy_config(tiny_config, built):
 
 def test_mode_statistics_are_logged_at_each_sampling_step_only(toy_config, built, tmp_path):
     cfg = toy_config()
-    trainer = Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
     trainer.fit()
     assert built == [((2,), 25)]
-    assert trainer.recipe.sample_calls == [(2500, 7), (2500, 7)]  # steps 10 and 20, seeded by the run's seed
+    # At steps 10 and 20 the mode statistics and the scatter picture each draw the same 2,500 points (run's seed).
+    assert trainer.recipe.sample_calls == [(2500, 7)] * 4
     records = read_metrics(trainer.run.metrics_path)
     assert [r["step"] for r in records] == [5, 10, 10, 15, 20, 20]
     modes = [r for r in records if "modes/covered" in r]
@@ -99,7 +101,7 @@ def test_vector_runs_write_scatter_plots_and_sample_as_scatter_too(toy_config, t
 def test_tensorboard_gets_the_scatter_and_the_integer_mode_count(toy_config, tmp_path):
     accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
     cfg = toy_config("train.tensorboard=true")
-    trainer = Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
+    trainer = build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
     trainer.fit()
     events = accumulator.EventAccumulator(str(trainer.run.tensorboard_dir))
     events.Reload()

@@ -4,10 +4,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from genlab.build import build_trainer
 from genlab.config import dump_config
 from genlab.data import Sampler, load_dataset
 from genlab.errors import ConfigError
-from genlab.train import RunDir, Trainer, read_metrics
+from genlab.train import RunDir, read_metrics
 from genlab.train.trainer import IntervalMeans
 
 GENLAB_SRC = str(Path(__import__("genlab").__file__).parent)
@@ -16,7 +17,7 @@ HOST_READS = ["item", "tolist", "numpy", "cpu", "nonzero", "__bool__", "__float_
 
 def test_run_folder_holds_config_metrics_samples_checkpoints_and_events(tiny_config, tmp_path):
     cfg = tiny_config("train.tensorboard=true", "train.keep_checkpoints=1")
-    result = Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name)).fit()
+    result = build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name)).fit()
     run = RunDir(tmp_path / "run")
     assert result.step == 20 and result.run_dir == run.path
     assert run.config_path.read_text() == dump_config(cfg)
@@ -31,7 +32,7 @@ def test_run_folder_holds_config_metrics_samples_checkpoints_and_events(tiny_con
 
 def test_a_run_folder_is_never_overwritten(tiny_config, tmp_path):
     cfg = tiny_config("train.steps=2")
-    Trainer(cfg, RunDir.create(tmp_path / "run", cfg.name)).fit()
+    build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name)).fit()
     with pytest.raises(ConfigError, match=r"already holds a run.*--resume"):
         RunDir.create(tmp_path / "run", cfg.name)
 

@@ -12,18 +12,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import torch
 from torch import nn
 
 from genlab.errors import ConfigError
 from genlab.fileio import write_json
+from genlab.objectives import Objective
 from genlab.registry import Registry
 from genlab.viz.figures import save_figure as viz_save_figure
-
-if TYPE_CHECKING:
-    from genlab.objectives import Objective
 
 
 @dataclass

@@ -14,12 +14,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genlab.api import fit, load_run
+from genlab import keys
+from genlab.build import build_trainer
 from genlab.config import load_config
 from genlab.data.toy import MIXTURES
 from genlab.lab.base import LABS, LabResult, save_figure
 from genlab.metrics.modes import MODE_SAMPLES
-from genlab.train import read_metrics
+from genlab.runs import open_run
+from genlab.train import RunDir, read_metrics
 from genlab.train.checkpoint import list_checkpoints, load_checkpoint
 
 OBJECTIVES = {"nonsaturating": "nonsaturating-ring8", "minimax": "minimax-ring8", "r1": "r1-ring8"}
@@ -40,17 +42,18 @@ def _train(preset: str, run_dir: Path, seed: int) -> None:
         "train.progress=false",
         "train.tensorboard=false",
     ]
-    fit(load_config(preset, overrides), out=run_dir)
+    cfg = load_config(preset, overrides)
+    build_trainer(cfg, RunDir.create(run_dir, cfg.name)).fit()
 
 
 def _modes_over_time(run_dir: Path) -> dict[str, list]:
     """The mode statistics the trainer logged at each snapshot step."""
-    rows = [r for r in read_metrics(run_dir / "metrics.jsonl") if "modes/covered" in r]
+    rows = [r for r in read_metrics(run_dir / "metrics.jsonl") if keys.MODES_COVERED in r]
     return {
-        "steps": [int(r["step"]) for r in rows],
-        "covered": [int(r["modes/covered"]) for r in rows],
-        "high_quality": [round(float(r["modes/high_quality"]), 4) for r in rows],
-        "reverse_kl": [round(float(r["modes/reverse_kl"]), 4) for r in rows],
+        "steps": [int(r[keys.STEP]) for r in rows],
+        "covered": [int(r[keys.MODES_COVERED]) for r in rows],
+        "high_quality": [round(float(r[keys.MODES_HIGH_QUALITY]), 4) for r in rows],
+        "reverse_kl": [round(float(r[keys.MODES_REVERSE_KL]), 4) for r in rows],
     }
 
 
@@ -58,7 +61,7 @@ def _snapshots(run_dir: Path, seed: int) -> dict[int, np.ndarray]:
     """2,500 generated points per checkpoint, from the latent seed the trainer's statistics used."""
     points = {}
     for checkpoint in list_checkpoints(run_dir / "checkpoints"):
-        recipe = load_run(checkpoint, device="cpu")
+        recipe = open_run(checkpoint, device="cpu").recipe
         with torch.no_grad():
             sample = recipe.sample(MODE_SAMPLES, generator=torch.Generator().manual_seed(seed))
         step = int(load_checkpoint(checkpoint)["step"])

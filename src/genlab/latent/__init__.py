@@ -1,6 +1,5 @@
 """Latent-space tools (seeds 000, 003, 004).
 
-    prior        Gaussian or uniform latents, the truncation trick (resample or clamp beyond ψ)
     interpolate  lerp, slerp (great circle) and walks through several points
     attributes   measured attributes of generated images: ink, slant, class probabilities
     arithmetic   queries over labelled latents and mean(a) − mean(b) + mean(c)
@@ -8,5 +7,5 @@
     directions   latent directions from labelled samples and their entanglement
     explore      the run-level commands behind `genlab interpolate | arithmetic | edit | direction`
 
-The package imports nothing itself: recipes import :mod:`genlab.latent.prior`, which must not pull in the metrics.
+The latent prior and the truncation trick live with the recipes that draw from them (:mod:`genlab.models.prior`).
 """

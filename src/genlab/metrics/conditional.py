@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from genlab.errors import ConfigError
 from genlab.metrics.arrays import Array, to_numpy
+from genlab.metrics.base import METRICS, Metric, MetricInputs
 from genlab.metrics.frechet import fid_from_features
 from genlab.metrics.probe import labels_array
 
@@ -40,3 +42,27 @@ def classwise_fid(real: Array, real_labels: Array, fake: Array, fake_labels: Arr
             )
         scores[int(c)] = fid_from_features(r, f)
     return scores
+
+
+@METRICS.register("classwise")
+class Classwise(Metric):
+    """Conditional generators: the classifier's accuracy on the requested classes and the FID per class."""
+
+    def __call__(self, inputs: MetricInputs) -> dict[str, float]:
+        if inputs.labels is None:
+            raise ConfigError(
+                "eval.metrics: 'classwise' scores conditional generators (model.condition); "
+                "this one draws no requested classes"
+            )
+        fake, real = inputs.fake, inputs.real
+        if fake.probabilities is None or real.labels is None:
+            raise ConfigError(
+                "eval.metrics: 'classwise' needs a classifier's classes (eval.features: auto or a classifier) "
+                f"and a labelled data set; '{inputs.data.name}' with features '{inputs.cfg.features}' lacks one"
+            )
+        per_class = classwise_fid(real.extracted.features, real.labels, fake.features, inputs.labels)
+        return {
+            "class_accuracy": class_accuracy(fake.probabilities, inputs.labels),
+            "classwise_fid": sum(per_class.values()) / len(per_class),
+            **{f"fid_class_{c}": v for c, v in per_class.items()},
+        }

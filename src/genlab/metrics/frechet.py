@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from genlab.metrics.arrays import feature_tensor, to_numpy
+from genlab.metrics.base import METRICS, Metric, MetricInputs
 
 
 def feature_statistics(features: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -89,3 +90,14 @@ def fid_from_features(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.
     if r.shape[1] != f.shape[1]:
         raise ValueError(f"real and fake features have different dimensions: {r.shape[1]} and {f.shape[1]}")
     return frechet_distance(*feature_statistics(r), *feature_statistics(f))
+
+
+@METRICS.register("fid")
+class FID(Metric):
+    """Fréchet distance of the samples' features to the real reference's (lower is better)."""
+
+    biased_below = 10_000
+    label = "FID"
+
+    def __call__(self, inputs: MetricInputs) -> dict[str, float]:
+        return {"fid": fid_from_features(inputs.real.extracted.features, inputs.fake.features)}

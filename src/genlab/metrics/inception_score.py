@@ -13,7 +13,10 @@ import numpy as np
 import torch
 from scipy.special import xlogy
 
+from genlab.data.toy import MIXTURES
+from genlab.errors import ConfigError
 from genlab.metrics.arrays import to_numpy
+from genlab.metrics.base import METRICS, Metric, MetricInputs
 
 ROW_SUM_TOLERANCE = 1e-3
 """How far a row may sum from 1 and still count as probabilities (float16/float32 softmax round-off)."""
@@ -52,3 +55,16 @@ def inception_score(probs: np.ndarray | torch.Tensor, splits: int = 10) -> tuple
         kl = (xlogy(chunk, chunk) - xlogy(chunk, marginal)).sum(axis=1)
         scores.append(np.exp(kl.mean()))
     return float(np.mean(scores)), float(np.std(scores))
+
+
+@METRICS.register("is")
+class InceptionScore(Metric):
+    """Inception Score with the extractor's classes: mean and std over 10 splits (higher is better)."""
+
+    def check(self, data_name: str, features: str) -> None:
+        if features == "raw" or (features == "auto" and data_name in MIXTURES):
+            raise ConfigError("eval.metrics: 'is' needs a classifier's probabilities; raw features have none")
+
+    def __call__(self, inputs: MetricInputs) -> dict[str, float]:
+        mean, std = inception_score(inputs.fake.probabilities)
+        return {"is": mean, "is_std": std}

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from genlab.metrics.arrays import feature_tensor
+from genlab.metrics.base import METRICS, Metric, MetricInputs
 
 BLOCK = 2**20
 """Kernel-matrix entries per batch of subsets (8 MiB of float64): small subsets are batched, since thousands of
@@ -79,3 +80,21 @@ def kid(
         ]
     )
     return float(mmd2.mean()), float(mmd2.std(correction=0))
+
+
+@METRICS.register("kid")
+class KID(Metric):
+    """Kernel inception distance: mean and std over ``eval.kid_subsets`` subsets (lower is better)."""
+
+    biased_below = 10_000
+    label = "KID"
+
+    def __call__(self, inputs: MetricInputs) -> dict[str, float]:
+        cfg = inputs.cfg
+        mean, std = kid(
+            inputs.real.extracted.features,
+            inputs.fake.features,
+            subsets=cfg.kid_subsets,
+            subset_size=cfg.kid_subset_size,
+        )
+        return {"kid": mean, "kid_std": std}

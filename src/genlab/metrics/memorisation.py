@@ -9,23 +9,21 @@ all its samples below it. So the fraction of generated samples closer than the t
 ``percentile / 100`` for a generalising model and rises towards 1 the more it copies.
 
 Distances are Euclidean in whatever feature space the caller passes (pixels, classifier or Inception features).
-:func:`closest_pairs` and :func:`plot_closest_pairs` show the most suspicious samples next to their nearest training
-images, the check the seeds recommend before trusting any number.
+:func:`closest_pairs` picks the most suspicious samples; :func:`genlab.viz.closest_pairs.plot_closest_pairs` shows
+them next to their nearest training images, the check the seeds recommend before trusting any number.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from genlab.images import to_uint8
 from genlab.metrics.arrays import Array, feature_tensor, to_numpy
+from genlab.metrics.base import METRICS, Metric, MetricInputs
 from genlab.metrics.nearest import nearest_neighbours
-from genlab.viz.figures import save_figure
 
 
 def memorisation(generated: Array, train: Array, heldout: Array, percentile: float = 1.0) -> dict[str, float | int]:
@@ -109,47 +107,16 @@ def closest_pairs(distances: Array, indices: Array, k: int = 8) -> ClosestPairs:
     return ClosestPairs(order, idx[order].astype(np.int64), d[order])
 
 
-def plot_closest_pairs(generated_images: Array, train_images: Array, pairs: ClosestPairs, path: str | Path) -> Path:
-    """Write a PNG with the generated images of ``pairs`` on top and their nearest training images below.
+@METRICS.register("mem")
+class Memorisation(Metric):
+    """Share of samples closer to the training set than 99 % of held-out real images (about 0.01 when the
+    generator generalises), in the evaluator's feature space; the held-out set is the other split."""
 
-    Images are (N, C, H, W) in [-1, 1] with C = 1 or 3 (the whole sets; ``pairs`` picks the rows). Each column is
-    titled with the two indices and the distance (measured in the feature space the pairs came from).
-    """
-    generated = image_batch(generated_images, "generated_images")
-    train = image_batch(train_images, "train_images")
-    if generated.shape[1:] != train.shape[1:]:
-        raise ValueError(
-            f"generated images {tuple(generated.shape[1:])} and train images {tuple(train.shape[1:])} differ"
-        )
-    for name, index, size in (("generated", pairs.generated, len(generated)), ("train", pairs.train, len(train))):
-        if len(index) and (index.min() < 0 or index.max() >= size):
-            raise ValueError(f"pairs refer to {name} image {index.max()}, but only {size} {name} images were passed")
-    import matplotlib.pyplot as plt
-
-    rows = (to_uint8(generated[pairs.generated]), to_uint8(train[pairs.train]))
-    k = len(pairs)
-    fig, axes = plt.subplots(2, k, figsize=(1.3 * k + 0.6, 3.0), squeeze=False)
-    for column in range(k):
-        for row, pictures in enumerate(rows):
-            ax = axes[row][column]
-            picture = pictures[column]
-            if picture.shape[2] == 1:
-                ax.imshow(picture[..., 0], cmap="gray", vmin=0, vmax=255)
-            else:
-                ax.imshow(picture)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[0][column].set_title(f"gen {pairs.generated[column]}\nd={pairs.distances[column]:.3g}", fontsize=8)
-        axes[1][column].set_title(f"train {pairs.train[column]}", fontsize=8)
-    axes[0][0].set_ylabel("generated")
-    axes[1][0].set_ylabel("nearest train")
-    fig.tight_layout()
-    return save_figure(fig, path)
-
-
-def image_batch(images: Array, name: str) -> torch.Tensor:
-    """``images`` as a CPU float tensor of shape (N, C, H, W) with C = 1 or 3."""
-    t = torch.as_tensor(images).detach().cpu().float()
-    if t.ndim != 4 or t.shape[1] not in (1, 3):
-        raise ValueError(f"{name} must have shape (N, C, H, W) with C = 1 or 3, got {tuple(t.shape)}")
-    return t
+    def __call__(self, inputs: MetricInputs) -> dict[str, float]:
+        held_out = inputs.reference("test" if inputs.cfg.real_split == "train" else "train")
+        found = memorisation(inputs.fake.features, inputs.real.extracted.features, held_out.extracted.features)
+        return {
+            "mem_fraction": found["memorised_fraction"],
+            "mem_median_distance": found["median_generated"],
+            "mem_median_heldout": found["median_heldout"],
+        }

@@ -13,8 +13,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from genlab.data.toy import Mixture
+from genlab.data.toy import MIXTURES, Mixture
+from genlab.errors import ConfigError
+from genlab.metrics.base import METRICS, Metric, MetricInputs
 from genlab.metrics.divergences import kl_divergence
+from genlab.metrics.features import load_classifier
+from genlab.metrics.stacked import stacked_mnist_modes
 
 MODE_SAMPLES = 2500
 """Generated points the statistics are computed on, as in PacGAN's and VEEGAN's toy experiments."""
@@ -59,3 +63,25 @@ def mode_stats(samples: torch.Tensor | np.ndarray, mixture: Mixture, threshold: 
         high_quality=total / len(points),
         reverse_kl=reverse_kl,
     )
+
+
+@METRICS.register("modes")
+class ModeCount(Metric):
+    """Modes covered: Stacked MNIST's 1,000 (each channel's digit read by the MNIST classifier, whatever extractor
+    the other metrics use) or the 2-D mixtures' components (with the high-quality share); KL to uniform modes."""
+
+    in_feature_space = False
+
+    def check(self, data_name: str, features: str) -> None:
+        if data_name not in (*MIXTURES, "stacked-mnist"):
+            raise ConfigError(
+                f"eval.metrics: 'modes' counts modes of stacked-mnist, {', '.join(MIXTURES)}; not of '{data_name}'"
+            )
+
+    def __call__(self, inputs: MetricInputs) -> dict[str, float]:
+        if inputs.data.name in MIXTURES:
+            stats = mode_stats(inputs.samples, MIXTURES[inputs.data.name])
+            return {"modes": stats.modes_covered, "high_quality": stats.high_quality, "modes_kl": stats.reverse_kl}
+        digits = load_classifier("mnist", inputs.samples.device)
+        found = stacked_mnist_modes(inputs.samples, digits.predict)
+        return {"modes": found["modes"], "modes_kl": found["kl"]}

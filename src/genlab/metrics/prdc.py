@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from genlab.metrics.arrays import feature_tensor
+from genlab.metrics.base import METRICS, Metric, MetricInputs
 
 BLOCK = 2**23
 """Entries of one block of the distance matrix (64 MiB in float64)."""
@@ -153,3 +154,19 @@ def density_coverage(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.T
         "density": balls_containing / (k * len(f)),
         "coverage": (nearest_fake < real_threshold).double().mean().item(),
     }
+
+
+@METRICS.register("pr")
+class PrecisionRecall(Metric):
+    """Precision and recall of k-NN manifolds, k = 3 (higher is better)."""
+
+    def __call__(self, inputs: MetricInputs) -> dict[str, float]:
+        return precision_recall(inputs.real.extracted.features, inputs.fake.features, k=3)
+
+
+@METRICS.register("dc")
+class DensityCoverage(Metric):
+    """Density and coverage, k = 5 (higher is better)."""
+
+    def __call__(self, inputs: MetricInputs) -> dict[str, float]:
+        return density_coverage(inputs.real.extracted.features, inputs.fake.features, k=5)

@@ -13,7 +13,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from genlab.data import load_dataset
+from genlab.errors import ConfigError
 from genlab.metrics.arrays import Array, to_numpy
+from genlab.metrics.base import METRICS, Metric, MetricInputs
+from genlab.metrics.reference import real_subset
 from genlab.nets.base import last_layer
 
 PROBE_MAX_ITER = 5000
@@ -126,3 +130,29 @@ def linear_probe(
     scaler = StandardScaler().fit(train[chosen])
     model = LogisticRegression(max_iter=PROBE_MAX_ITER).fit(scaler.transform(train[chosen]), y_train[chosen])
     return float((model.predict(scaler.transform(test)) == y_test).mean())
+
+
+@METRICS.register("probe")
+class Probe(Metric):
+    """Accuracy on the test split of a linear classifier on the discriminator's features, trained on
+    ``eval.probe_per_class`` labelled images per class of the reference subset (higher is better)."""
+
+    in_feature_space = False
+
+    def __call__(self, inputs: MetricInputs) -> dict[str, float]:
+        if inputs.discriminator is None:
+            raise ConfigError("eval.metrics: 'probe' needs the run's discriminator; use it on unconditional GAN runs")
+        train = load_dataset(inputs.data.model_copy(update={"split": "train"}))
+        test = load_dataset(inputs.data.model_copy(update={"split": "test"}))
+        if train.labels is None or test.labels is None:
+            raise ConfigError(f"eval.metrics: 'probe' needs labelled data; '{inputs.data.name}' has no labels")
+        train_images, train_labels = real_subset(train, inputs.cfg.n)
+        accuracy = linear_probe(
+            discriminator_features(inputs.discriminator, train_images),
+            train_labels,
+            discriminator_features(inputs.discriminator, test.images),
+            test.labels,
+            inputs.cfg.probe_per_class,
+            seed=inputs.cfg.seed,
+        )
+        return {"probe_accuracy": accuracy}

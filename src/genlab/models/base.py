@@ -2,25 +2,45 @@
 
 A recipe owns its networks and optimisers and implements one training step; the trainer owns everything else
 (data sampling, logging, checkpoints, signals). Its state is plain tensors and containers so checkpoints load with
-``weights_only=True``.
+``weights_only=True``. Periodic actions that belong to a family (an autoencoder's reconstruction grids, a
+generator's mode statistics on a 2-D mixture) come from :meth:`Recipe.hooks`; the trainer runs them beside the
+generic ones without knowing which family it trains.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-from genlab.data import Batch
+from genlab.data import Batch, DataConfig, ImageSet
+from genlab.data.toy import MIXTURES
 from genlab.errors import CheckpointError, ConfigError, GenlabError
-from genlab.latent.prior import Prior, TruncationMode, draw_latents
+from genlab.hooks import Hook
+from genlab.keys import AdversarialSignals
+from genlab.models.hooks import ModeStatistics, PreviewGrid
+from genlab.models.prior import Prior, TruncationMode, draw_latents
 from genlab.registry import Registry
 from genlab.schema import Section
 
-if TYPE_CHECKING:
-    from genlab.config import Config
+
+@dataclass(frozen=True)
+class HookContext:
+    """What a recipe's hooks may need of the run: its training data and when and from which seed to draw."""
+
+    data: ImageSet
+    """The training set (fixed real images for previews; its name tells a 2-D mixture)."""
+    every: int
+    """Steps between pictures and statistics (``train.sample_every``; 0: only at the end)."""
+    seed: int
+    """Latent seed of pictures and statistics (the run's seed): the same latents at every step."""
+
+    @property
+    def images(self) -> bool:
+        return self.data.images.ndim == 4
 
 
 class Recipe:
@@ -31,20 +51,15 @@ class Recipe:
     networks: dict[str, nn.Module]
     optimizers: dict[str, torch.optim.Optimizer]
     generative: ClassVar[bool] = True
-    """Whether :meth:`sample` draws new samples (the trainer writes sample grids only for generative recipes)."""
+    """Whether :meth:`sample` draws new samples (sample grids, evaluation and the doctor apply only then)."""
     device: torch.device
     z_dim: int
     """Size of a latent vector (generative recipes)."""
     prior: Prior = "normal"
     num_classes: int | None = None
     """Classes a conditional recipe generates on request; None for unconditional ones."""
-    reconstructs: ClassVar[bool] = False
-    """Whether :meth:`reconstruct` maps images to their reconstructions (the trainer then writes grids of input
-    images beside their :meth:`preview` columns, named :attr:`preview_name`)."""
-    preview_name: ClassVar[str] = "reconstructions"
-    probability_scores: bool = False
-    """Whether the logged D(x) and D(G(z)) are probabilities (GANs with logit objectives): the training doctor's
-    balance checks need them."""
+    signals: AdversarialSignals | None = None
+    """Two-player recipes: what they log for the training doctor's balance checks (None: no such checks)."""
 
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         """One training iteration; draws as many batches as it needs.
@@ -109,10 +124,6 @@ class Recipe:
         """Reconstructions of images in [-1, 1] (autoencoders and VAEs)."""
         raise GenlabError(f"a {type(self).__name__} does not reconstruct images")
 
-    def preview(self, images: torch.Tensor) -> list[torch.Tensor]:
-        """What the trainer's preview grids show beside each input image: its reconstruction by default."""
-        return [self.reconstruct(images)]
-
     def default_labels(self, n: int) -> torch.Tensor | None:
         """Balanced labels 0, 1, ..., K-1, 0, 1, ... for ``n`` samples of a conditional recipe (None otherwise)."""
         return None if self.num_classes is None else torch.arange(n) % self.num_classes
@@ -156,6 +167,15 @@ class Recipe:
         )
         return self.decode(z, labels)
 
+    def hooks(self, context: HookContext) -> list[Hook]:
+        """Periodic actions of this model family, run by the trainer beside the generic ones (sample pictures,
+        evaluation, doctor, checkpoints). By default: for a generator trained on a 2-D mixture, its mode
+        statistics at every picture step."""
+        mixture = MIXTURES.get(context.data.name)
+        if not self.generative or mixture is None:
+            return []
+        return [ModeStatistics(self.sample, mixture, context.every, context.seed)]
+
     def stage_end(self, steps_done: int) -> str | None:
         """A name when training after ``steps_done`` steps finishes a stage that deserves its own sample grid (a
         progressive GAN's resolution); None otherwise."""
@@ -188,6 +208,17 @@ class Recipe:
             raise CheckpointError(f"the checkpoint does not match this model ({type(exc).__name__}: {exc})") from None
 
 
+@dataclass(frozen=True)
+class RunDefaults:
+    """What a model config may read of the rest of the run's config to fill in its unset values."""
+
+    batch_size: int
+    """``train.batch_size``."""
+    data: DataConfig
+    eval_features: str
+    """``eval.features``: the evaluation suite's feature space."""
+
+
 class ModelConfig(Section):
     """Settings of one recipe; ``recipe`` picks the class registered in :data:`RECIPES`."""
 
@@ -199,7 +230,7 @@ class ModelConfig(Section):
     def check_batch_size(self, batch_size: int) -> None:
         """Raise ValueError (naming the fields) when ``train.batch_size`` does not suit this model."""
 
-    def with_run_defaults(self, run: Config) -> ModelConfig:
+    def with_run_defaults(self, run: RunDefaults) -> ModelConfig:
         """These settings with what they leave to the rest of the ``run``'s config filled in (the perceptual loss's
         network: the evaluation suite's classifier); unchanged by default. The filled-in values are what the run
         folder's config.yaml records."""
@@ -207,3 +238,8 @@ class ModelConfig(Section):
 
 
 RECIPES: Registry[type[ModelConfig]] = Registry("recipe")
+
+
+def reconstruction_grid(recipe: Recipe, context: HookContext) -> PreviewGrid:
+    """Grids of fixed real images beside the recipe's reconstructions of them, at every picture step."""
+    return PreviewGrid(context.data, recipe.device, lambda x: [recipe.reconstruct(x)], "reconstructions", context.every)

@@ -15,7 +15,8 @@ from typing import Annotated, Literal
 import torch
 from torch import nn
 
-from genlab.models.base import Recipe
+from genlab.hooks import Hook
+from genlab.models.base import HookContext, Recipe, reconstruction_grid
 from genlab.models.optim import OptimConfig, minimise
 from genlab.nets.autoencoder import conv_decoder, conv_encoder
 from genlab.nets.base import Shape, image_stages
@@ -50,8 +51,6 @@ class CoderSpec(Section):
 class EncoderDecoder(Recipe):
     """Base of the recipes made of one encoder and one decoder trained together by one optimiser (``cfg.optim``)."""
 
-    reconstructs = True
-
     def __init__(
         self, coder: CoderSpec, optim: OptimConfig, shape: Shape, device: torch.device, code_out: int, code_in: int
     ):
@@ -60,6 +59,11 @@ class EncoderDecoder(Recipe):
         self.encoder, self.decoder = (net.to(device) for net in coder.build(shape, code_out, code_in))
         self.networks = {"encoder": self.encoder, "decoder": self.decoder}
         self.optimizers = {"model": optim.build([*self.encoder.parameters(), *self.decoder.parameters()], device)}
+
+    def hooks(self, context: HookContext) -> list[Hook]:
+        """Reconstruction grids of fixed real images (image data), besides the default hooks."""
+        previews = [reconstruction_grid(self, context)] if context.images else []
+        return previews + super().hooks(context)
 
     def update(self, loss: torch.Tensor) -> None:
         """One optimiser step on ``loss``."""

@@ -20,13 +20,15 @@ from pydantic import model_validator
 
 from genlab.data import Batch, DataConfig, load_dataset
 from genlab.errors import ConfigError
-from genlab.models.base import RECIPES, ModelConfig, Recipe
+from genlab.hooks import Hook
+from genlab.models.base import RECIPES, HookContext, ModelConfig, Recipe
 from genlab.models.gan import ObjectiveField
+from genlab.models.hooks import PreviewGrid
 from genlab.models.optim import OptimConfig, frozen, minimise
+from genlab.models.tricks import ReplayBuffer, ReplayConfig
 from genlab.nets.translation import PatchSpec, TranslatorSpec
 from genlab.objectives.lsgan import LSGAN
 from genlab.schema import Range, register_section
-from genlab.train.tricks import ReplayBuffer, ReplayConfig
 
 Direction = Literal["a2b", "b2a"]
 
@@ -68,8 +70,6 @@ class CycleGANConfig(ModelConfig):
 
 class CycleGAN(Recipe):
     generative: ClassVar[bool] = False
-    reconstructs: ClassVar[bool] = True
-    preview_name: ClassVar[str] = "translations"
 
     def __init__(self, cfg: CycleGANConfig, shape_a: tuple[int, ...], device: torch.device):
         self.cfg, self.device = cfg, device
@@ -156,10 +156,14 @@ class CycleGAN(Recipe):
         """The round trip F(G(a)) of domain-A images (what the cycle-consistency loss compares with them)."""
         return self.translate(self.translate(images, "a2b"), "b2a")
 
-    def preview(self, images: torch.Tensor) -> list[torch.Tensor]:
-        """Beside each domain-A image: its translation G(a) and the round trip F(G(a))."""
+    def translations(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """The translations G(a) of domain-A images and their round trips F(G(a))."""
         translated = self.translate(images, "a2b")
         return [translated, self.translate(translated, "b2a")]
+
+    def hooks(self, context: HookContext) -> list[Hook]:
+        """Grids of fixed domain-A images beside their translations and round trips."""
+        return [PreviewGrid(context.data, self.device, self.translations, "translations", context.every)]
 
     def extra_state(self) -> dict:
         return {"objective": self.objective.state_dict(), "pools": {k: p.state_dict() for k, p in self.pools.items()}}

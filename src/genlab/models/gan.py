@@ -15,19 +15,22 @@ from typing import Annotated, Literal
 
 import torch
 from pydantic import model_validator
+from torch import nn
 
+from genlab import keys
 from genlab.data import Batch
 from genlab.errors import ConfigError
+from genlab.keys import AdversarialSignals
 from genlab.models.base import RECIPES, ModelConfig, Recipe
 from genlab.models.optim import OptimConfig, frozen, gradient_norm
+from genlab.models.schedules import SCHEDULES, DStepResult, Fixed, Schedule, UpdateRule
+from genlab.models.tricks import EMA, EMAConfig, InstanceNoiseConfig, ReplayBuffer, ReplayConfig
 from genlab.nets import NETS, NetSpec
 from genlab.nets.conditional import Condition, conditional_discriminator, conditional_generator
 from genlab.nets.dcgan import DCGAN
 from genlab.objectives import OBJECTIVES, Objective
 from genlab.objectives.nonsaturating import NonSaturating
 from genlab.schema import Range, Section, register_section, registered
-from genlab.train.schedules import SCHEDULES, DStepResult, Fixed, Schedule, UpdateRule
-from genlab.train.tricks import EMA, EMAConfig, InstanceNoiseConfig, ReplayBuffer, ReplayConfig
 
 Net = registered(NetSpec, NETS, key="arch")
 ObjectiveField = registered(Objective, OBJECTIVES)
@@ -102,15 +105,23 @@ class GANConfig(ModelConfig):
                 f"train.batch_size ({batch_size}) must be a multiple of model.tricks.pack ({self.tricks.pack})"
             )
 
-    def build(self, image_shape: tuple[int, ...], num_classes: int | None, device: torch.device) -> GAN:
+    def build(
+        self,
+        image_shape: tuple[int, ...],
+        num_classes: int | None,
+        device: torch.device,
+        networks: tuple[nn.Module, nn.Module] | None = None,
+    ) -> GAN:
+        """The recipe for samples of ``image_shape``; ``networks``: a (generator, discriminator) pair of the user's
+        to train instead of the configured architectures (a conditional pair takes the labels as second input)."""
         if self.condition == "none":
-            return GAN(self, image_shape, device)
+            return GAN(self, image_shape, device, networks=networks)
         if not num_classes:
             raise ConfigError(
                 f"model.condition '{self.condition}' needs class labels, but the data set has none; "
                 "use a labelled data set (digits, mnist, a folder with one sub-folder per class) or condition: none"
             )
-        return GAN(self, image_shape, device, num_classes)
+        return GAN(self, image_shape, device, num_classes, networks)
 
 
 def pack_samples(samples: torch.Tensor, pack: int) -> torch.Tensor:
@@ -124,14 +135,21 @@ def pack_samples(samples: torch.Tensor, pack: int) -> torch.Tensor:
 
 class GAN(Recipe):
     def __init__(
-        self, cfg: GANConfig, sample_shape: tuple[int, ...], device: torch.device, num_classes: int | None = None
+        self,
+        cfg: GANConfig,
+        sample_shape: tuple[int, ...],
+        device: torch.device,
+        num_classes: int | None = None,
+        networks: tuple[nn.Module, nn.Module] | None = None,
     ):
         self.cfg = cfg
         self.device = device
         self.tricks = cfg.tricks
         self.num_classes = num_classes
         self.z_dim, self.prior = cfg.z_dim, cfg.latent
-        if num_classes is None:
+        if networks is not None:
+            self.generator, self.discriminator = networks
+        elif num_classes is None:
             packed_shape = (sample_shape[0] * cfg.tricks.pack, *sample_shape[1:])
             self.generator = cfg.generator.generator(cfg.z_dim, sample_shape)
             self.discriminator = cfg.discriminator.discriminator(packed_shape)
@@ -140,7 +158,7 @@ class GAN(Recipe):
             self.discriminator = conditional_discriminator(cfg.discriminator, sample_shape, num_classes, cfg.condition)
         self.generator, self.discriminator = self.generator.to(device), self.discriminator.to(device)
         self.objective = cfg.objective.model_copy(deep=True)  # it may hold training state (BEGAN's k)
-        self.probability_scores = self.objective.scores == "logits"
+        self.signals = AdversarialSignals(probabilities=self.objective.scores == "logits")
         self.schedule = cfg.schedule
         self.networks = {"generator": self.generator, "discriminator": self.discriminator}
         self.ema = EMA(self.generator, cfg.tricks.ema) if cfg.tricks.ema else None
@@ -277,12 +295,12 @@ class GAN(Recipe):
         self._next_batch, self._step = next_batch, step
         last, g_loss, schedule_metrics = self.schedule.run(self, self.cfg.d_steps)
         return {
-            "loss/d": last.loss,
-            "loss/g": g_loss,
-            "D(x)": self.objective.readout(last.real_out).mean(),
-            "D(G(z))": self.objective.readout(last.fake_out).mean(),
-            "grad/d": self._grad_norms["d"],
-            "grad/g": self._grad_norms["g"],
+            keys.D_LOSS: last.loss,
+            keys.G_LOSS: g_loss,
+            keys.D_REAL: self.objective.readout(last.real_out).mean(),
+            keys.D_FAKE: self.objective.readout(last.fake_out).mean(),
+            keys.GRAD_D: self._grad_norms["d"],
+            keys.GRAD_G: self._grad_norms["g"],
             **self.objective.observe(last.real_out, last.fake_out),
             **schedule_metrics,
         }

@@ -10,19 +10,15 @@ a lot. The network is frozen; gradients flow to the images only.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import torch
 from torch import nn
 
 from genlab.errors import ConfigError
 from genlab.metrics.features import load_classifier, suite_classifier
+from genlab.models.base import RunDefaults
 from genlab.schema import Section
-
-if TYPE_CHECKING:
-    from typing_extensions import Self  # typing.Self needs Python 3.11
-
-    from genlab.config import Config
 
 DEFAULT_LAYER = 12
 """Index in the classifier's body of the ReLU that ends its second stage (2 x width channels at half size)."""
@@ -56,10 +52,10 @@ class PerceptualLossOption:
     """For model configs whose ``loss`` may be ``perceptual``, with its settings in ``perceptual``: the network
     left unset comes from the run's evaluation suite."""
 
-    def with_run_defaults(self, run: Config) -> Self:
+    def with_run_defaults(self, run: RunDefaults) -> Any:
         if self.loss != "perceptual":
             return self
-        filled = self.perceptual.for_run(run.data.name, run.eval.features)
+        filled = self.perceptual.for_run(run.data.name, run.eval_features)
         return self if filled is self.perceptual else self.model_copy(update={"perceptual": filled})
 
 

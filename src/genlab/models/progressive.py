@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import torch
 import torch.nn.functional as F
@@ -27,15 +27,12 @@ from pydantic import Field, field_validator, model_validator
 
 from genlab.data import Batch
 from genlab.errors import ConfigError
-from genlab.models.base import RECIPES
+from genlab.models.base import RECIPES, RunDefaults
 from genlab.models.gan import GAN, GANConfig, Net, ObjectiveField
 from genlab.models.optim import OptimConfig
 from genlab.nets.progressive import Progressive, ProgressiveNet
 from genlab.objectives.wgan import WGANGP
 from genlab.schema import Range, Section, register_section
-
-if TYPE_CHECKING:
-    from genlab.config import Config
 
 
 def is_side(n: int) -> bool:
@@ -155,10 +152,10 @@ class ProgressiveConfig(GANConfig):
             raise ValueError(f"the progressive recipe grows its own networks: {'; '.join(problems)}")
         return self
 
-    def with_run_defaults(self, run: Config) -> ProgressiveConfig:
-        if self.growth.batch_size == run.train.batch_size:
+    def with_run_defaults(self, run: RunDefaults) -> ProgressiveConfig:
+        if self.growth.batch_size == run.batch_size:
             return self
-        growth = self.growth.model_copy(update={"batch_size": run.train.batch_size})
+        growth = self.growth.model_copy(update={"batch_size": run.batch_size})
         return self.model_copy(update={"growth": growth})
 
     def build(self, image_shape: tuple[int, ...], num_classes: int | None, device: torch.device) -> ProgressiveGAN:

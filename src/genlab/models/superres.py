@@ -23,8 +23,9 @@ from torch import nn
 
 from genlab.data import Batch
 from genlab.errors import ConfigError
+from genlab.hooks import Hook
 from genlab.models.autoencoder import psnr
-from genlab.models.base import RECIPES, ModelConfig, Recipe
+from genlab.models.base import RECIPES, HookContext, ModelConfig, Recipe, reconstruction_grid
 from genlab.models.gan import Net, ObjectiveField
 from genlab.models.optim import OptimConfig, frozen, minimise
 from genlab.models.perceptual import PerceptualConfig, PerceptualLossOption
@@ -96,7 +97,6 @@ class ResidualNet(nn.Module):
 
 class SuperResolution(Recipe):
     generative: ClassVar[bool] = False
-    reconstructs: ClassVar[bool] = True
 
     def __init__(self, cfg: SuperResolutionConfig, shape: tuple[int, ...], device: torch.device):
         self.cfg = cfg
@@ -142,6 +142,10 @@ class SuperResolution(Recipe):
         """The objective's generator loss of ``output`` through the frozen discriminator."""
         with frozen(self.discriminator):
             return self.objective.generator_loss(self.discriminator, output, real)
+
+    def hooks(self, context: HookContext) -> list[Hook]:
+        """Grids of fixed real images beside their super-resolved shrunk copies."""
+        return [reconstruction_grid(self, context)]
 
     def extra_state(self) -> dict:
         return {"objective": self.objective.state_dict()} if self.adversary is not None else {}

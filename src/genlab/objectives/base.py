@@ -25,6 +25,10 @@ from genlab.objectives.penalties import Critic, clip_weights, gradient_penalty, 
 from genlab.registry import Registry
 from genlab.schema import Range, Section
 
+Scores = Literal["logits", "critic", "energy"]
+"""What a discriminator outputs: "logits" (a probability through a sigmoid), "critic" (unbounded scores) or
+"energy" (non-negative reconstruction errors, which needs the autoencoder discriminator)."""
+
 
 class Objective(Section):
     name: str = "nonsaturating"
@@ -39,9 +43,8 @@ class Objective(Section):
 
     uses_real_in_g_loss: ClassVar[bool] = False
     """Relativistic objectives compare fakes with reals in G's loss; the recipe then passes D(real) to g_loss."""
-    scores: ClassVar[str] = "logits"
-    """What D outputs: "logits" (probability through a sigmoid), "critic" (unbounded scores) or "energy"
-    (non-negative reconstruction errors, which needs the autoencoder discriminator)."""
+    scores: ClassVar[Scores] = "logits"
+    """What D outputs (:data:`Scores`)."""
 
     def d_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
         """Discriminator loss to minimise, from D's outputs on a real and a generated batch."""

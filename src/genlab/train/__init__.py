@@ -1,28 +1,24 @@
-"""The shared trainer, run folders, checkpoints, and the training tricks and schedules recipes compose.
+"""The shared trainer and what it is built from: run folders, checkpoints, metric logs, speed switches,
+learning-rate decay, data-parallel processes, and the generic hooks (checkpoints, evaluation, the doctor)."""
 
-Names load on first use: recipes import ``genlab.train.tricks`` while the trainer imports the recipes, so an
-eager package ``__init__`` would make the two import each other.
-"""
+from genlab.train.accel import AccelConfig, Acceleration
+from genlab.train.checkpoint import Checkpoints, load_checkpoint, save_checkpoint
+from genlab.train.logger import MetricsLog, read_metrics
+from genlab.train.lr_decay import LRDecay
+from genlab.train.rundir import RunDir
+from genlab.train.trainer import Trainer, TrainResult, resolve_device
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
-_NAMES = {
-    "load_checkpoint": "genlab.train.checkpoint",
-    "save_checkpoint": "genlab.train.checkpoint",
-    "read_metrics": "genlab.train.logger",
-    "RunDir": "genlab.train.rundir",
-    "Trainer": "genlab.train.trainer",
-    "TrainResult": "genlab.train.trainer",
-    "resolve_device": "genlab.train.trainer",
-}
-
-__all__ = list(_NAMES)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _NAMES:
-        return getattr(importlib.import_module(_NAMES[name]), name)
-    raise AttributeError(f"module 'genlab.train' has no attribute '{name}'")
+__all__ = [
+    "AccelConfig",
+    "Acceleration",
+    "Checkpoints",
+    "LRDecay",
+    "MetricsLog",
+    "RunDir",
+    "TrainResult",
+    "Trainer",
+    "load_checkpoint",
+    "read_metrics",
+    "resolve_device",
+    "save_checkpoint",
+]

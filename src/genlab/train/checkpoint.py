@@ -19,6 +19,7 @@ import torch
 
 from genlab.errors import CheckpointError
 from genlab.fileio import atomic_write
+from genlab.hooks import Hook, Moment
 
 FORMAT = "genlab-checkpoint-1"
 _NAME = re.compile(r"ckpt-(\d+)\.pt")
@@ -32,6 +33,17 @@ def list_checkpoints(folder: Path) -> list[Path]:
     """Checkpoint files in ``folder``, oldest step first."""
     found = [(int(m.group(1)), p) for p in folder.glob("ckpt-*.pt") if (m := _NAME.fullmatch(p.name))]
     return [p for _, p in sorted(found)]
+
+
+class Checkpoints(Hook):
+    """Every ``every`` steps (and after the last), a checkpoint of the whole training state (``Trainer.save``;
+    Ctrl-C, SIGTERM and a hook's stop save one too, with or without this hook)."""
+
+    def __init__(self, every: int):
+        self.every = every
+
+    def __call__(self, moment: Moment) -> None:
+        moment.save()
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:

@@ -1,10 +1,11 @@
 """The run folder: everything a run writes, in one place that later commands read back.
 
-RUN/config.yaml              resolved config (every default written out)
+RUN/config.yaml              resolved config (every default written out; genlab.config reads and writes it)
 RUN/metrics.jsonl            one JSON record per logging interval
 RUN/samples/step-*.png       grids of a fixed latent batch over training
 RUN/checkpoints/ckpt-*.pt    checkpoints (weights_only-loadable)
 RUN/tensorboard/             TensorBoard events, when tensorboard is installed
+RUN/report.html, curves.png  the run's report and loss curves, written when training stops
 """
 
 from __future__ import annotations
@@ -12,14 +13,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import yaml
-
-from genlab.config import Config, apply_override, dump_config, validate_config
 from genlab.errors import CheckpointError, ConfigError
-from genlab.fileio import atomic_write
 from genlab.train.checkpoint import list_checkpoints
-
-RESUMABLE_SECTIONS = ("train", "doctor", "accel")
 
 
 class RunDir:
@@ -55,23 +50,6 @@ class RunDir:
         if not run.config_path.is_file():
             raise CheckpointError(f"{run.path} is not a genlab run folder (no config.yaml in it)")
         return run
-
-    def write_config(self, cfg: Config) -> None:
-        with atomic_write(self.config_path, "w") as handle:
-            handle.write(dump_config(cfg))
-
-    def read_config(self, overrides: list[str] | tuple[str, ...] = ()) -> Config:
-        """The run's config; on resume only ``train.*``, ``doctor.*`` and ``accel.*`` may change (the networks and
-        data must match)."""
-        data = yaml.safe_load(self.config_path.read_text())
-        for override in overrides:
-            if override.split(".", 1)[0].strip() not in RESUMABLE_SECTIONS:
-                raise ConfigError(
-                    f"cannot change '{override.split('=', 1)[0]}' when resuming: only train.*, doctor.* and accel.* "
-                    "settings can change (for example train.steps); start a new run to change the model or data"
-                )
-            apply_override(data, override)
-        return validate_config(data, str(self.config_path))
 
     def checkpoints(self) -> list[Path]:
         return list_checkpoints(self.checkpoints_dir)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from genlab.images import make_grid
+from genlab.images import enlarged_grid
 
 SCATTER_INCHES, SCATTER_DPI = 4, 100
 """A scatter plot is 400 x 400 pixels."""
@@ -28,9 +28,7 @@ def render_samples(samples: torch.Tensor, reference: torch.Tensor | None = None,
     picture, with no ticks, so a point's pixel follows from the limits.
     """
     if samples.ndim == 4:
-        grid = make_grid(samples, nrow)
-        scale = max(1, 64 // samples.shape[-1])
-        return grid.repeat(scale, axis=0).repeat(scale, axis=1)
+        return enlarged_grid(samples, nrow)
     if samples.ndim == 2 and samples.shape[1] == 2:
         return _scatter(_points(samples), None if reference is None else _points(reference))
     raise ValueError(f"can draw images (N, C, H, W) or 2-D points (N, 2), not samples of shape {tuple(samples.shape)}")

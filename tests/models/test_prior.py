@@ -4,7 +4,7 @@ import pytest
 import torch
 from scipy import stats
 
-from genlab.latent.prior import draw_latents
+from genlab.models.prior import draw_latents
 
 
 def test_resampled_truncation_is_the_truncated_normal():

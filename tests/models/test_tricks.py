@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from genlab.train.tricks import EMA, EMAConfig, InstanceNoiseConfig, ReplayBuffer, ReplayConfig
+from genlab.models.tricks import EMA, EMAConfig, InstanceNoiseConfig, ReplayBuffer, ReplayConfig
 
 
 def test_ema_follows_the_exponential_recursion_and_copies_buffers():

@@ -1,0 +1,45 @@
+"""Evaluating a recipe's generator with the evaluation suite: once (``genlab eval``) or periodically during training
+(the :class:`Evaluation` hook, ``eval.every``).
+
+The metrics take samples and a sampling callable, never a recipe; this module is where a recipe's generator, its
+classes and its discriminator are handed to them.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from genlab import keys
+from genlab.data import DataConfig
+from genlab.hooks import Hook, Moment
+from genlab.metrics import EvalConfig, EvalResult, Evaluator
+from genlab.models import Recipe
+
+
+def evaluate_recipe(evaluator: Evaluator, recipe: Recipe) -> tuple[EvalResult, torch.Tensor]:
+    """Score ``evaluator.cfg.n`` samples of a recipe's generator from the fixed latent seed ``eval.seed``.
+
+    A conditional generator draws balanced classes, which the classwise metric compares with the classifier's
+    verdicts; the probe reads an unconditional discriminator (a conditional one needs labels it cannot be given).
+    Returns the result and the samples (for figures).
+    """
+    labels = recipe.default_labels(evaluator.cfg.n)
+    discriminator = recipe.networks.get("discriminator") if recipe.num_classes is None else None
+    return evaluator.evaluate_generator(recipe.sample, labels, discriminator)
+
+
+class Evaluation(Hook):
+    """Every ``cfg.every`` steps (and after the last), score the recipe's generator against ``data`` with ``cfg``'s
+    metrics; the values are logged as ``eval/NAME`` records. The evaluator (feature network and the cached real
+    features) is built on first use."""
+
+    def __init__(self, recipe: Recipe, cfg: EvalConfig, data: DataConfig, device: torch.device):
+        self.recipe, self.cfg, self.data, self.device = recipe, cfg, data, device
+        self.every = cfg.every
+        self._evaluator: Evaluator | None = None
+
+    def __call__(self, moment: Moment) -> None:
+        if self._evaluator is None:
+            self._evaluator = Evaluator(self.cfg, self.data, self.device)
+        result, _ = evaluate_recipe(self._evaluator, self.recipe)
+        moment.log.write({keys.STEP: moment.step, **{keys.EVAL_PREFIX + k: v for k, v in result.values.items()}})
