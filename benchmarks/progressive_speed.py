@@ -20,9 +20,10 @@ from pathlib import Path
 import torch
 
 import genlab
-from genlab.metrics.evaluate import EvalConfig, Evaluator, evaluate_recipe
+from genlab.metrics import EvalConfig, Evaluator
 from genlab.runs import open_run
 from genlab.train import load_checkpoint
+from genlab.train.evaluation import evaluate_recipe
 
 ARMS = ("progan-mnist", "progan-fixed-mnist")
 

@@ -170,8 +170,9 @@ def fids(genlab_run: Path, reference_out: Path, n: int) -> dict[str, float]:
     """FID of both generators, sampled and scored identically (the reference's weights in genlab's twin network)."""
     import torch
 
-    from genlab.metrics.evaluate import EvalConfig, Evaluator, evaluate_recipe
+    from genlab.metrics import EvalConfig, Evaluator
     from genlab.runs import open_run
+    from genlab.train.evaluation import evaluate_recipe
 
     run = open_run(genlab_run)
     evaluator = Evaluator(EvalConfig(metrics=["fid"], n=n), run.config.data, run.recipe.device)

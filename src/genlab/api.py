@@ -147,7 +147,7 @@ def _with_objects(
     changes: dict[str, Any] = {}
     if custom_data:
         changes["data"] = {"name": CUSTOM}
-    if custom_networks:
+    if custom_networks and cfg.model.recipe == "gan":  # other recipes refuse user networks when built
         changes["model"] = {"generator": {"arch": "custom"}, "discriminator": {"arch": "custom"}}
     return cfg if not changes else validate_config(merge(cfg.model_dump(mode="json"), changes))
 

@@ -163,5 +163,6 @@ def standard_hooks(config: Config, recipe: Recipe, data: ImageSet, device: torch
     if recipe.generative and config.eval.every > 0:
         hooks.append(Evaluation(recipe, config.eval, config.data, device))
     hooks.append(Checkpoints(train.checkpoint_every))
-    hooks.append(RunReport(train.report))
+    if train.report:
+        hooks.append(RunReport())
     return hooks

@@ -57,7 +57,7 @@ class TrainConfig(Section):
     tensorboard: bool = True
     """Write TensorBoard events too (when the tensorboard package is installed)."""
     report: bool = True
-    """Write RUN_DIR/report.html at the end of every run (genlab train, genlab.fit)."""
+    """Write RUN_DIR/curves.png and RUN_DIR/report.html whenever a run stops (completed or not)."""
 
 
 class Config(Section):

@@ -117,7 +117,7 @@ def _image_tensor(item: object, index: int) -> torch.Tensor:
         array = array[:, :, None]
     if array.ndim != 3 or array.dtype == object:
         raise DataError(f"item {index} of the data set is not an image (array of shape {array.shape})")
-    return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)
+    return torch.from_numpy(array.copy()).permute(2, 0, 1)  # a copy: arrays of PIL images are read-only
 
 
 @DATASETS.register(CUSTOM)

@@ -40,12 +40,9 @@ class SamplePictures(Hook):
 
 
 class RunReport(Hook):
-    """When training stops, for whatever reason: RUN_DIR/curves.png and (with ``report``) RUN_DIR/report.html."""
-
-    def __init__(self, report: bool = True):
-        self.report = report
+    """When training stops, for whatever reason (also an interruption, a divergence or a doctor's stop): the loss
+    curves as RUN_DIR/curves.png and the run's page RUN_DIR/report.html."""
 
     def finish(self, moment: Moment) -> None:
         plot_curves(moment.run_dir / "metrics.jsonl", moment.run_dir / "curves.png")
-        if self.report:
-            write_report(moment.run_dir)
+        write_report(moment.run_dir)
