@@ -61,7 +61,7 @@ def test_a_users_hook_runs_when_due_and_writes_to_the_run(tiny_config, tmp_path)
 
 
 def test_a_users_metric_is_validated_scored_in_training_and_by_genlab_eval(tiny_config, tmp_path):
-    with pytest.raises(ConfigError, match="unknown metric ink-gaps.*ink-gap"):
+    with pytest.raises(ConfigError, match=r"unknown metric ink-gaps.*ink-gap"):
         tiny_config("eval.metrics=[fid, ink-gaps]")
     assert "ink-gap" in EvalConfig(metrics=("ink-gap",)).metrics
     cfg = tiny_config("eval.every=10", "eval.n=64", "eval.metrics=[ink-gap, fid]")

@@ -91,7 +91,7 @@ def test_fit_records_objects_from_python_and_resumes_them_exactly(tmp_path):
     assert cfg.data.name == "custom" and cfg.model.generator.arch == "custom"
     assert (tmp_path / "half" / "samples" / "step-00000020.png").is_file()
 
-    with pytest.raises(DataError, match="handed to genlab.fit from Python"):
+    with pytest.raises(DataError, match=r"handed to genlab\.fit from Python"):
         genlab.resume(tmp_path / "half", ["train.steps=40"])
     with pytest.raises(ConfigError, match="arch 'custom'"):
         genlab.sample(tmp_path / "half", n=4)
@@ -111,7 +111,7 @@ def test_bad_objects_are_refused_with_what_to_do(tmp_path):
         genlab.fit(QUIET, generator=generator, out=tmp_path / "a")
     with pytest.raises(ConfigError, match="GAN recipe"):
         genlab.fit("vae-mnist", generator=generator, discriminator=discriminator, data=DigitPairs(), out=tmp_path / "c")
-    with pytest.raises(ConfigError, match="eval.every"):
+    with pytest.raises(ConfigError, match=r"eval\.every"):
         genlab.fit({**QUIET, "eval": {"every": 10}}, data=DigitPairs(), out=tmp_path / "b")
     with pytest.raises(DataError, match="value_range"):
         as_image_set(torch.rand(10, 1, 8, 8) * 255)

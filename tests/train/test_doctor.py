@@ -6,8 +6,8 @@ import torch
 from genlab.build import build_trainer, resume_trainer
 from genlab.config import load_config
 from genlab.errors import TrainingStopped
-from genlab.train import RunDir, read_metrics
 from genlab.keys import AdversarialSignals
+from genlab.train import RunDir, read_metrics
 from genlab.train.doctor import Doctor, DoctorConfig, SampleCheck, TrainingDoctor, mean_pairwise
 
 LOGITS = AdversarialSignals(probabilities=True)

@@ -1,4 +1,4 @@
-"""Why the WGAN critic still teaches G when a GAN discriminator has saturated (WGAN paper, Figure 2; seed 002).
+"""Why the WGAN critic still teaches G when a GAN discriminator has saturated (WGAN paper, Figure 2).
 
 Real data N(+2, 0.3²) and frozen fakes N(-2, 0.3²) barely overlap, so a binary classifier can separate them
 perfectly: trained by cross-entropy, its logit l(x) at the fakes runs off towards -∞. The minimax generator loss

@@ -1,4 +1,4 @@
-"""Latent-space tools (seeds 000, 003, 004).
+"""Latent-space tools.
 
     interpolate  lerp, slerp (great circle) and walks through several points
     attributes   measured attributes of generated images: ink, slant, class probabilities

@@ -1,4 +1,4 @@
-"""Vector arithmetic on z (DCGAN, Radford et al. 2015; seed 004): mean(a) − mean(b) + mean(c).
+"""Vector arithmetic on z (DCGAN, Radford et al. 2015): mean(a) − mean(b) + mean(c).
 
 Groups of latent vectors come from labelled samples: the generator's output is labelled by a classifier and by
 measured attributes (:mod:`genlab.latent.attributes`), and a query such as ``class=7,ink=high`` picks the

@@ -7,7 +7,7 @@ Each attribute maps images (N, C, H, W) in [-1, 1] to one number per image:
 * ``p<K>`` (``p7``): the classifier's probability of class K.
 
 Attributes that need a classifier get it from :func:`attribute_functions`; they are the hooks for labels on
-samples that carry none (a generator's output), as seed 003 asks for.
+samples that carry none (a generator's output), as attribute directions need.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Latent directions for an attribute, and how entangled they are with other attributes.
 
 A direction d for an attribute comes from latent vectors labelled with and without it: the difference of the two
-group means, or the unit normal of a linear classifier separating them in z (seed 003). Moving z by s·d should
-change the attribute and nothing else; in practice z is entangled (seed 003: changing one feature changes others),
+group means, or the unit normal of a linear classifier separating them in z. Moving z by s·d should
+change the attribute and nothing else; in practice z is entangled (changing one feature changes others),
 and :func:`entanglement` measures by how much.
 """
 

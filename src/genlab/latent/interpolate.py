@@ -1,7 +1,7 @@
 """Walking the latent space: linear and spherical interpolation between two or more latent points.
 
 Smooth transitions along such a walk are a sign that the generator has learned a continuous space rather than
-memorised its training images (seed 004). A high-dimensional Gaussian puts almost all of its mass near the sphere
+memorised its training images. A high-dimensional Gaussian puts almost all of its mass near the sphere
 of radius √d, and a straight line between two samples cuts through the interior, where the norm dips to about
 √(d/2) half way and G rarely saw its inputs; the seed's advice is therefore to follow a great circle (slerp).
 """

@@ -1,4 +1,4 @@
-"""Views of an encoder's latent space (seed 000): 2-D embeddings of a data set, and traversals of single codes.
+"""Views of an encoder's latent space: 2-D embeddings of a data set, and traversals of single codes.
 
 An embedding plots each image's code: the code itself when it has two numbers, else a PCA or t-SNE projection
 (scikit-learn), coloured by label. Since codes are learnt without labels, how well the classes separate (the

@@ -10,7 +10,7 @@ all its samples below it. So the fraction of generated samples closer than the t
 
 Distances are Euclidean in whatever feature space the caller passes (pixels, classifier or Inception features).
 :func:`closest_pairs` picks the most suspicious samples; :func:`genlab.viz.closest_pairs.plot_closest_pairs` shows
-them next to their nearest training images, the check the seeds recommend before trusting any number.
+them next to their nearest training images, the check to make before trusting any number.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The autoencoder recipe (seed 000): an encoder squeezes each sample through a bottleneck of ``code_dim`` numbers
+"""The autoencoder recipe: an encoder squeezes each sample through a bottleneck of ``code_dim`` numbers
 and a decoder rebuilds it; with ``noise`` it becomes a denoising autoencoder that rebuilds the clean sample from a
 corrupted one.
 

@@ -1,4 +1,4 @@
-"""CycleGAN (Zhu et al. 2017; seed 004): translation between two unpaired image domains.
+"""CycleGAN (Zhu et al. 2017): translation between two unpaired image domains.
 
 Domain A is the run's ``data``, domain B is ``model.domain_b``; batches of the two are drawn independently, so no
 image of A is ever shown with its counterpart in B (there need not be one). Two translators G: A -> B and F: B -> A
@@ -6,7 +6,8 @@ and two discriminators D_A, D_B play two GANs at once (any genlab objective; LSG
 cycle-consistency loss ||F(G(a)) - a||_1 + ||G(F(b)) - b||_1, weighted by ``cycle_weight``, makes the translations
 keep what the domains share (for MNIST styles: the digit). The optional identity loss ||G(b) - b||_1 +
 ||F(a) - a||_1 asks each translator to leave images already in its target domain alone. The discriminators see
-fakes partly drawn from a pool of earlier translations (the seeds' historical batches), which damps oscillation.
+fakes partly drawn from a pool of earlier translations (historical batches, as in the GAN recipe's replay trick),
+which damps oscillation.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Pre-training for few labels (seed 000's CT-scan example): an autoencoder learns an encoder from all the images
-without labels; a classifier built from that encoder plus a linear head is then fine-tuned on N labelled images
-per class, and compared with the same classifier trained from scratch on the same N labels.
+"""Pre-training for few labels (as for CT scans, where images are many and labels few): an autoencoder learns an
+encoder from all the images without labels; a classifier built from that encoder plus a linear head is then
+fine-tuned on N labelled images per class, and compared with the same classifier trained from scratch on the same N
+labels.
 
 Both classifiers see exactly the same labelled images, steps, optimiser and seed; only the encoder's starting
 weights differ, so the gap in test accuracy is what pre-training bought.

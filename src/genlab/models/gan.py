@@ -51,7 +51,7 @@ class GANTricks(Section):
     """PacGAN: D judges groups of `pack` samples joined along channels (or features); 1 is off."""
     d_batches: Literal["separate", "joint"] = "separate"
     """separate: real and fake batches pass D apart, so BatchNorm normalises all-real and all-fake batches (the
-    seeds' advice); joint: one concatenated batch, so BatchNorm statistics mix both."""
+    usual advice); joint: one concatenated batch, so BatchNorm statistics mix both."""
 
 
 @register_section(RECIPES, key="recipe")
@@ -71,7 +71,7 @@ class GANConfig(ModelConfig):
     tricks: GANTricks = GANTricks()
     condition: Condition = "none"
     """Conditional GAN: G gets the one-hot class concatenated to z; D gets it as extra constant channels
-    (channels, as seed 003 describes) or through a class-embedding projection term (projection). Needs labels."""
+    (channels, as in Mirza & Osindero 2014) or through a class-embedding projection term (projection). Needs labels."""
 
     @model_validator(mode="after")
     def _consistent(self) -> GANConfig:

@@ -1,4 +1,4 @@
-"""Perceptual loss (seed 000): compare images by what a fixed feature network sees in them, not pixel by pixel.
+"""Perceptual loss: compare images by what a fixed feature network sees in them, not pixel by pixel.
 
     l(y_hat, y) = ||phi_j(y_hat) - phi_j(y)||^2 / (C_j H_j W_j)
 

@@ -1,7 +1,7 @@
 """Drawing latent vectors from a generator's prior, with the truncation trick.
 
 A generator sees latent vectors near the centre of its prior far more often than ones from the tails, so it maps
-the centre better (seed 003). Truncation trades diversity for quality by keeping every component within a threshold
+the centre better. Truncation trades diversity for quality by keeping every component within a threshold
 ψ: ``resample`` draws components beyond ψ again (a truncated normal, as in BigGAN), ``clamp`` moves them onto ±ψ.
 """
 

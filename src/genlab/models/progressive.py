@@ -1,4 +1,4 @@
-"""The progressive GAN recipe (Karras et al. 2018; seed 004): the GAN recipe with networks that grow.
+"""The progressive GAN recipe (Karras et al. 2018): the GAN recipe with networks that grow.
 
 Training starts at ``growth.start_size`` (4x4) and doubles the resolution until the data's: each new resolution
 first fades in over ``fade_images`` training images (its block's weight alpha rising linearly from 0 to 1), then

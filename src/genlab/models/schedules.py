@@ -1,4 +1,4 @@
-"""How a two-player step alternates discriminator and generator updates (seed 000's balancing heuristics).
+"""How a two-player step alternates discriminator and generator updates (balancing heuristics for two-player training).
 
 A schedule receives the recipe's two moves, ``d_step`` and ``g_step``, and decides how many of each to make:
 

@@ -1,4 +1,4 @@
-"""Residual super-resolution (seed 000, VDSR: Kim et al. 2016): learn only what interpolation misses.
+"""Residual super-resolution (VDSR: Kim et al. 2016): learn only what interpolation misses.
 
 Each training image is shrunk by ``factor`` (antialiased bilinear), enlarged back with plain ``upsample``
 interpolation, and a stack of 3x3 convolutions predicts the residual between that blurry enlargement and the
@@ -6,7 +6,7 @@ original; the output is enlargement + residual. The last convolution starts at z
 exactly the interpolation baseline and training can only be judged by how far it gets beyond it (test PSNR).
 
 Two options turn it into SRGAN (Ledig et al. 2017): ``loss: perceptual`` compares output and original in a
-classifier's feature space instead of pixel by pixel (seed 000: squared error rewards the blurry average of all
+classifier's feature space instead of pixel by pixel (squared error rewards the blurry average of all
 plausible answers), and ``adversary`` adds a discriminator, trained with any genlab objective to tell real images
 from super-resolved ones, whose generator loss joins the network's loss with a small weight.
 """

@@ -1,4 +1,4 @@
-"""Stabilisation tricks from the lecture notes (seed 000), as small stateful pieces recipes compose.
+"""Stabilisation tricks from the lecture notes, as small stateful pieces recipes compose.
 
 Each trick is a config section (its switches) plus, where it keeps state, a runtime object whose state is plain
 tensors so checkpoints round-trip it exactly:

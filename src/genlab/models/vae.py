@@ -1,4 +1,4 @@
-"""The variational autoencoder (Kingma & Welling 2014; seed 000) and its importance-weighted bound (IWAE, Burda et
+"""The variational autoencoder (Kingma & Welling 2014) and its importance-weighted bound (IWAE, Burda et
 al. 2016).
 
 The encoder gives a Gaussian q(z|x) = N(mu, diag(exp(logvar))); z = mu + sigma * eps (the reparametrisation, so

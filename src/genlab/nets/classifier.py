@@ -1,6 +1,6 @@
 """The domain classifier: a small CNN whose penultimate layer serves as the feature space of the metrics.
 
-Inception-v3 features need a 100 MB download and were trained on ImageNet photographs, not digits; the seeds' own
+Inception-v3 features need a 100 MB download and were trained on ImageNet photographs, not digits; the course's own
 route is a classifier trained on the domain itself. Three stages of two 3x3 conv + BatchNorm + ReLU blocks, halving
 the resolution between stages, then global average pooling: the pooled vector (``4 * width`` numbers) is the
 feature vector, a linear layer maps it to class logits. Global pooling keeps the network small (and its weights

@@ -1,4 +1,4 @@
-"""Class conditioning for any architecture (conditional GAN, Mirza & Osindero 2014; seed 003).
+"""Class conditioning for any architecture (conditional GAN, Mirza & Osindero 2014).
 
 The generator gets the one-hot label concatenated to z, so an architecture built for ``z_dim + K`` inputs needs no
 change. The discriminator gets the label in one of two ways:

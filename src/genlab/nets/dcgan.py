@@ -1,10 +1,10 @@
 """DCGAN (Radford et al. 2015): strided (transposed) convolutions, BatchNorm, ReLU in G, LeakyReLU in D, tanh out.
 
-Both networks follow the seeds' architecture guidelines: no pooling and no fully connected hidden layers, BatchNorm
-everywhere except G's output and D's input layers, weights drawn from N(0, 0.02). The channel count doubles every
-time the resolution halves, starting from ``width`` channels at half the image size; the generator is the mirror
-image of the discriminator, so for 64x64 images, width 64 and ``out_bias: false`` they are the networks of the
-pytorch/examples DCGAN, layer for layer (``configs/dcgan-mnist64.yaml``).
+Both networks follow the DCGAN paper's architecture guidelines: no pooling and no fully connected hidden layers,
+BatchNorm everywhere except G's output and D's input layers, weights drawn from N(0, 0.02). The channel count
+doubles every time the resolution halves, starting from ``width`` channels at half the image size; the generator is
+the mirror image of the discriminator, so for 64x64 images, width 64 and ``out_bias: false`` they are the networks
+of the pytorch/examples DCGAN, layer for layer (``configs/dcgan-mnist64.yaml``).
 
 The options ``upsample``, ``g_activation`` and ``downsample`` swap single layers for common variants (to study, for
 example, checkerboard artefacts) while keeping the channel plan; their defaults are the reference layout.

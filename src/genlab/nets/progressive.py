@@ -1,4 +1,4 @@
-"""Progressive growing of GANs (Karras et al. 2018; seed 004): networks that work at 4x4 first and gain one 2x
+"""Progressive growing of GANs (Karras et al. 2018): networks that work at 4x4 first and gain one 2x
 resolution block at a time.
 
 Both networks hold every block of the final resolution from the start, plus one 1x1 "to image" (G) or "from image"

@@ -1,4 +1,4 @@
-"""Image-to-image networks of CycleGAN (Zhu et al. 2017; seed 004), scaled to small images.
+"""Image-to-image networks of CycleGAN (Zhu et al. 2017), scaled to small images.
 
 The translator is Johnson et al.'s ResNet generator: a 7x7 convolution, two stride-2 downsamplings, residual
 blocks at a quarter of the size, two upsamplings and a 7x7 convolution to the output channels with tanh, all with

@@ -1,4 +1,4 @@
-"""Boundary Equilibrium GAN (Berthelot et al. 2017; seed 000).
+"""Boundary Equilibrium GAN (Berthelot et al. 2017).
 
 Like EBGAN, D is an autoencoder and L(v) = |v - D(v)| its per-sample L1 reconstruction loss (use
 ``discriminator: {arch: autoencoder, distance: l1}``). Instead of a margin, BEGAN keeps the two losses in a fixed

@@ -1,4 +1,4 @@
-"""Energy-based GAN (Zhao et al. 2017; seed 000): the discriminator is an autoencoder.
+"""Energy-based GAN (Zhao et al. 2017): the discriminator is an autoencoder.
 
 D(x) = ‖Dec(Enc(x)) - x‖ is a reconstruction energy, low on real data. With margin m and [u]⁺ = max(0, u):
 

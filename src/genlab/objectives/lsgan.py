@@ -1,4 +1,4 @@
-"""Least-squares GAN (Mao et al. 2017) with the seeds' targets (a, b, c) = (0, 1, 1):
+"""Least-squares GAN (Mao et al. 2017) with the targets (a, b, c) = (0, 1, 1):
 
     J(D) = 1/2 E_x (D(x) - 1)² + 1/2 E_z D(G(z))²
     J(G) = 1/2 E_z (D(G(z)) - 1)²

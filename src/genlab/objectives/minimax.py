@@ -2,8 +2,8 @@
 
 D's loss is the non-saturating GAN's (the same binary classifier); only G's differs. On logits
 log(1 - σ(l)) = -softplus(l), so G minimises -softplus(l). Its gradient σ(l) vanishes exactly when D confidently
-rejects the fakes (l → -∞), the saturation that seed 002 shows and the non-saturating heuristic avoids. genlab
-keeps it for that comparison.
+rejects the fakes (l → -∞), the saturation that the toy lab's critic-field experiment shows and the non-saturating
+heuristic avoids. genlab keeps it for that comparison.
 """
 
 from __future__ import annotations

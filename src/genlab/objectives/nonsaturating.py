@@ -1,13 +1,13 @@
-"""The non-saturating GAN (Goodfellow et al. 2014, seeds 000/002): G maximises log D(G(z)).
+"""The non-saturating GAN (Goodfellow et al. 2014): G maximises log D(G(z)).
 
-With D(x) = sigmoid(logit), the seeds' losses are
+With D(x) = sigmoid(logit), the two losses are
     J(D) = -1/2 E_x log D(x) - 1/2 E_z log(1 - D(G(z)))
     J(G) = -E_z log D(G(z))
 which on logits are softplus(-l) for "should be real" and softplus(l) for "should be fake": numerically stable
 forms of binary cross-entropy. G's loss keeps a strong gradient when D confidently rejects fakes, which the
 minimax form log(1 - D(G(z))) does not.
 
-``real_target`` below 1 is one-sided label smoothing (Salimans et al. 2016; seed 000): real images are labelled
+``real_target`` below 1 is one-sided label smoothing (Salimans et al. 2016): real images are labelled
 0.9 instead of 1, so D's optimum logit on them stays finite and it stops handing G oversized gradients. Fakes keep
 the label 0: smoothing them too would reward D for leaving fakes in regions without data.
 """

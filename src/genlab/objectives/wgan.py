@@ -1,4 +1,4 @@
-"""Wasserstein GAN (Arjovsky et al. 2017; seed 002) and its gradient-penalty variant (Gulrajani et al. 2017).
+"""Wasserstein GAN (Arjovsky et al. 2017) and its gradient-penalty variant (Gulrajani et al. 2017).
 
 The critic f estimates W(P_r, P_g) = sup over 1-Lipschitz f of E_x f(x) - E_z f(G(z)); it maximises that gap and G
 minimises -E_z f(G(z)). The two variants differ only in how they keep f Lipschitz:

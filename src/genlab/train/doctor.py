@@ -7,7 +7,7 @@ generated batch over that of a fixed real batch, in the feature space of the dat
 there is one, else on pixels. Collapsed, blurred or untrained generators score far below 1 (a DCGAN at
 initialisation about 0.03 on the digits; a healthy run 0.6-0.7 after a few hundred steps).
 A symptom must hold on every record of the last ``window`` steps before it becomes a finding; each finding is
-reported once, with the step, the measured values and the seeds' remedies. Divergence, oscillation and mode
+reported once, with the step, the measured values and the standard remedies. Divergence, oscillation and mode
 collapse apply to any generator; the balance checks (D too strong, D not learning) only to recipes that say which
 logged values hold their discriminator's outputs and that those are probabilities (``Recipe.signals``).
 """
