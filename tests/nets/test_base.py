@@ -38,7 +38,11 @@ def run(net: nn.Module, role: str, shape: tuple[int, ...], batch: int = 5) -> to
     return net(torch.randn(batch, 6) if role == "generator" else torch.randn(batch, *shape))
 
 
-@pytest.mark.parametrize("arch", NETS.names())
+BUILT = [arch for arch in NETS.names() if arch != "custom"]
+"""The architectures genlab builds (``custom`` stands for a user's network, which genlab cannot build)."""
+
+
+@pytest.mark.parametrize("arch", BUILT)
 def test_every_architecture_builds_a_discriminator_with_one_score_per_sample(arch):
     built = 0
     for shape in SHAPES:
@@ -50,6 +54,12 @@ def test_every_architecture_builds_a_discriminator_with_one_score_per_sample(arc
         if G is not None:
             assert run(G, "generator", shape).shape == (5, *shape)
     assert built, f"{arch} supports none of {SHAPES}"
+
+
+def test_a_custom_network_cannot_be_rebuilt_and_the_error_says_how_to_go_on():
+    for build_net in (lambda spec: spec.generator(6, (1, 8, 8)), lambda spec: spec.discriminator((1, 8, 8))):
+        with pytest.raises(ConfigError, match=r"handed to genlab\.fit from Python.*pass it again"):
+            build_net(NETS.get("custom")())
 
 
 @pytest.mark.parametrize("arch", NETS.names())

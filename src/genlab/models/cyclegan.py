@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import model_validator
 
+from genlab import keys
 from genlab.data import Batch, DataConfig, load_dataset
 from genlab.errors import ConfigError
 from genlab.hooks import Hook
@@ -138,8 +139,8 @@ class CycleGAN(Recipe):
         minimise(self.optimizers["discriminators"], d_loss)
         for d in (self.d_a, self.d_b):
             self.objective.after_d_step(d)
-        return {"loss/g": g_loss.detach(), "loss/d": d_loss.detach()} | {
-            f"loss/{name}": value.detach() for name, value in terms.items()
+        return {keys.G_LOSS: g_loss.detach(), keys.D_LOSS: d_loss.detach()} | {
+            keys.LOSS_PREFIX + name: value.detach() for name, value in terms.items()
         }
 
     @torch.no_grad()

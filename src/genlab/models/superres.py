@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from pydantic import model_validator
 from torch import nn
 
+from genlab import keys
 from genlab.data import Batch
 from genlab.errors import ConfigError
 from genlab.hooks import Hook
@@ -122,12 +123,12 @@ class SuperResolution(Recipe):
         images = next_batch().images
         output = self.net(self.enlarged_low_res(images))
         loss = content = self.content_loss(output, images)
-        logs = {f"loss/{self.cfg.loss}": content.detach()}
+        logs = {keys.LOSS_PREFIX + self.cfg.loss: content.detach()}
         if self.adversary is not None:
-            logs["loss/d"] = self._discriminator_step(images, output.detach())
+            logs[keys.D_LOSS] = self._discriminator_step(images, output.detach())
             adversarial = self._adversarial_loss(images, output)
             loss = content + self.adversary.weight * adversarial
-            logs["loss/adversarial"] = adversarial.detach()
+            logs[keys.LOSS_PREFIX + "adversarial"] = adversarial.detach()
         minimise(self.optimizers["superres"], loss)
         return logs
 

@@ -212,18 +212,15 @@ class Trainer:
                         images = (self.sampler.batches_drawn - batches_before) * self.sampler.batch_size
                         rate = images * self.world.size / max(now - interval_start - hook_seconds, 1e-9)
                         record = self._write_record(bar, rate, show=self.progress and not interactive and main)
-                        interval_start, batches_before, hook_seconds = (
-                            time.perf_counter(),
-                            self.sampler.batches_drawn,
-                            0.0,
-                        )
+                        batches_before, hook_seconds = self.sampler.batches_drawn, 0.0
+                        interval_start = time.perf_counter()
                     hook_start = time.perf_counter()
                     self._run_hooks(record, final, stop.signum is not None)
                     hook_seconds += time.perf_counter() - hook_start
                     if stop.signum is not None:
                         raise TrainingInterrupted(
                             f"stopped at step {self.step} of {self.steps}; checkpoint saved. "
-                            f"Continue with: genlab train --resume {self.run.path}",
+                            f"Continue with: genlab train --resume {self.run.path} (genlab.resume from Python)",
                             stop.signum,
                         )
             finally:
@@ -289,8 +286,8 @@ class Trainer:
         shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
         raise TrainingDiverged(
             f"training diverged: a logged value became NaN or infinite at step {bad_step} (interval means: {shown}). "
-            f"Training stopped; {last_good}. Try lower learning rates (model.g_optim.lr, model.d_optim.lr) or a "
-            "more stable objective."
+            f"Training stopped; {last_good}. Try lower learning rates (the model's *optim.lr settings) or a more "
+            "stable loss."
         )
 
     def _check_finite(self) -> None:

@@ -14,17 +14,18 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from genlab import keys
 from genlab.fileio import atomic_write
 from genlab.train.logger import read_metrics
 from genlab.train.rundir import RunDir
 from genlab.viz.series import findings, is_number, run_series
 
 PANELS = (
-    ("losses", lambda k: k.startswith("loss/")),
-    ("D(x) and D(G(z))", lambda k: k in ("D(x)", "D(G(z))")),
-    ("gradient norms", lambda k: k.startswith("grad/")),
-    ("sample diversity (doctor)", lambda k: k == "diversity"),
-    ("evaluation", lambda k: k.startswith("eval/")),
+    ("losses", keys.is_loss),
+    (f"{keys.D_REAL} and {keys.D_FAKE}", lambda k: k in (keys.D_REAL, keys.D_FAKE)),
+    ("gradient norms", lambda k: k.startswith(keys.GRAD_PREFIX)),
+    ("sample diversity (doctor)", lambda k: k == keys.DIVERSITY),
+    ("evaluation", lambda k: k.startswith(keys.EVAL_PREFIX)),
 )
 Series = dict[str, tuple[list[int], list[float]]]
 """A run's numeric keys as (steps, values)."""
@@ -40,7 +41,7 @@ HIGHER_IS_BETTER = (
     "class_accuracy",
     "modes",
     "high_quality",
-    "diversity",
+    keys.DIVERSITY,
 )
 
 STYLE = """
@@ -124,7 +125,7 @@ def final_metrics(run: RunDir, series: Series) -> dict[str, float]:
     eval_path = run.path / "eval.json"
     if eval_path.is_file():
         stored = json.loads(eval_path.read_text()).get("metrics", {})
-        values |= {f"eval/{k}": v for k, v in stored.items() if is_number(v)}
+        values |= {keys.EVAL_PREFIX + k: v for k, v in stored.items() if is_number(v)}
     return values
 
 
@@ -143,7 +144,7 @@ def _findings_table(records: list[dict]) -> str:
     if not found:
         return "<p>The training doctor found nothing.</p>"
     rows = [
-        [_cell(str(f["step"])), _cell(f["doctor"], "left"), _cell(f["message"], "left"), _cell(f["remedy"], "left")]
+        [_cell(str(f[keys.STEP])), *(_cell(f[key], "left") for key in (keys.FINDING, keys.MESSAGE, keys.REMEDY))]
         for f in found
     ]
     return '<div class="finding">' + _table(["step", "finding", "what", "try"], rows) + "</div>"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-BOOKKEEPING = ("step", "elapsed", "images_per_s")
+from genlab import keys
+
+BOOKKEEPING = (keys.STEP, keys.ELAPSED, keys.IMAGES_PER_S)
 
 
 def is_number(value: object) -> bool:
@@ -19,16 +21,16 @@ def run_series(records: list[dict[str, Any]]) -> dict[str, tuple[list[int], list
     """
     series: dict[str, tuple[list[int], list[float]]] = {}
     for record in records:
-        if "doctor" in record:
+        if keys.FINDING in record:
             continue
         for key, value in record.items():
             if key not in BOOKKEEPING and is_number(value):
                 steps, values = series.setdefault(key, ([], []))
-                steps.append(record["step"])
+                steps.append(record[keys.STEP])
                 values.append(value)
     return series
 
 
 def findings(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The training doctor's findings among a run's records."""
-    return [record for record in records if "doctor" in record]
+    return [record for record in records if keys.FINDING in record]
