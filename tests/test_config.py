@@ -5,6 +5,7 @@ from genlab.config import dump_config, load_config, presets
 from genlab.errors import ConfigError
 from genlab.models.gan import GANConfig
 from genlab.nets.dcgan import DCGAN
+from genlab.schema import COUNT, POSITIVE, SEED, check_arguments
 
 
 def error_of(*overrides, source=None) -> str:
@@ -83,6 +84,21 @@ def test_unknown_names_in_registries_suggest_the_nearest():
 )
 def test_out_of_range_values_name_the_field_and_the_allowed_range(override, expected):
     assert expected in error_of(override)
+
+
+def test_function_arguments_are_checked_against_the_same_kind_of_interval():
+    check_arguments(n=(1, COUNT), seed=(0, SEED), truncation=(None, POSITIVE), seeds=([0, 2**32 - 1], SEED))
+    cases = [
+        ({"n": (0, COUNT)}, "n must be >= 1, got 0"),
+        ({"seeds": ([0, -1], SEED)}, "seeds must be in [0, 4294967295], got -1"),
+        ({"truncation": (0.0, POSITIVE)}, "truncation must be > 0, got 0.0"),
+        ({"truncation": (float("nan"), POSITIVE)}, "truncation must be a finite number > 0, got nan"),
+        ({"span": (float("inf"), POSITIVE)}, "span must be a finite number > 0, got inf"),
+    ]
+    for arguments, message in cases:
+        with pytest.raises(ConfigError) as err:
+            check_arguments(**arguments)
+        assert str(err.value) == message
 
 
 def test_all_problems_are_reported_at_once():

@@ -9,6 +9,8 @@ that name (:func:`registered`), so adding a kind touches only the file that defi
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -49,33 +51,74 @@ class Section(BaseModel):
         return data
 
 
+@dataclass(frozen=True)
+class Interval:
+    """The allowed values of a number, each bound optional; NaN lies in no interval."""
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+
+    def __contains__(self, value: float) -> bool:
+        return (
+            (self.ge is None or value >= self.ge)
+            and (self.gt is None or value > self.gt)
+            and (self.le is None or value <= self.le)
+            and (self.lt is None or value < self.lt)
+            and not (isinstance(value, float) and math.isnan(value))
+        )
+
+    def __str__(self) -> str:
+        """The interval as a message states it: ``in [0, 1)``, ``>= 1``, ``> 0``."""
+        low = f"[{self.ge}" if self.ge is not None else f"({self.gt}" if self.gt is not None else None
+        high = f"{self.le}]" if self.le is not None else f"{self.lt})" if self.lt is not None else None
+        if low and high:
+            return f"in {low}, {high}"
+        if low:
+            return (">= " if self.ge is not None else "> ") + low[1:]
+        return ("<= " if self.le is not None else "< ") + high[:-1]
+
+
 def Range(*, ge: float | None = None, gt: float | None = None, le: float | None = None, lt: float | None = None):
     """Validator for a number that must lie in an interval; its error states the whole interval.
 
     Used as ``steps: Annotated[int, Range(ge=1)] = 100``.
     """
-    low = f"[{ge}" if ge is not None else f"({gt}" if gt is not None else None
-    high = f"{le}]" if le is not None else f"{lt})" if lt is not None else None
-    if low and high:
-        allowed = f"in {low}, {high}"
-    elif low:
-        allowed = (">= " if ge is not None else "> ") + low[1:]
-    else:
-        allowed = ("<= " if le is not None else "< ") + high[:-1]
+    interval = Interval(ge=ge, gt=gt, le=le, lt=lt)
 
     def check(value: float) -> float:
-        ok = (
-            (ge is None or value >= ge)
-            and (gt is None or value > gt)
-            and (le is None or value <= le)
-            and (lt is None or value < lt)
-            and not (isinstance(value, float) and math.isnan(value))
-        )
-        if not ok:
-            raise ValueError(f"must be {allowed}")
+        if value not in interval:
+            raise ValueError(f"must be {interval}")
         return value
 
     return AfterValidator(check)
+
+
+COUNT = Interval(ge=1)
+"""How many images, steps, points ... a command makes: at least one."""
+SEED = Interval(ge=0, le=2**32 - 1)
+"""A command's seed. torch takes a negative seed as 2**64 plus it (seed -1 silently equals seed 2**64 - 1), and
+NumPy and scikit-learn (t-SNE, PCA) take none above 2**32 - 1."""
+POSITIVE = Interval(gt=0)
+
+
+def check_arguments(**arguments: tuple[float | Sequence[float] | None, Interval]) -> None:
+    """Refuse numeric arguments of an API function that lie outside their intervals or are not finite.
+
+    Called as ``check_arguments(n=(n, COUNT), seed=(seed, SEED))`` at the top of the function, before any work, so
+    Python callers and the command line (whose options carry the same names) get the same one-line
+    :class:`ConfigError` naming the argument and its allowed values. ``None`` (an optional argument left unset)
+    passes; every element of a list or tuple is checked.
+    """
+    for name, (value, interval) in arguments.items():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if item is None:
+                continue
+            if not math.isfinite(item):
+                raise ConfigError(f"{name} must be a finite number {interval}, got {item}")
+            if item not in interval:
+                raise ConfigError(f"{name} must be {interval}, got {item}")
 
 
 def _power_of_two(value: int) -> int:
