@@ -100,6 +100,7 @@ def build_trainer(
         tensorboard=train.tensorboard,
         checkpoint_meta={
             "config": config.model_dump(mode="json"),
+            "run": str(run.path.resolve()),  # so a checkpoint copied into another run's folder can say where it is from
             "data": {"shape": list(data.shape), "num_classes": data.num_classes},
         },
     )
