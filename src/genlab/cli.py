@@ -185,9 +185,12 @@ def _floats(text: str) -> list[float]:
 
 
 def _print_figure(figure: LatentFigure) -> None:
+    """The figure's numbers and files; a command that failed at its task (all edits missed) then exits with an error."""
     shown = {k: v for k, v in figure.numbers.items() if not isinstance(v, (list, dict))}
     print("\n".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in shown.items()))
     print(f"wrote {figure.path} and {figure.path.with_suffix('.json')}")
+    if figure.failure:
+        raise GenlabError(figure.failure)
 
 
 def _report_command(args: argparse.Namespace) -> None:

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from genlab.errors import ConfigError
 from genlab.latent.edit import class_log_prob, guided_edit
 
 # "G" is the identity on 2-D points; the "classifier" has logits (x0, -x0): class 0 wins on the right.
@@ -35,12 +36,26 @@ def test_edits_stop_once_the_target_probability_is_reached():
     assert summary["edited"] == 2 and summary["already_target"] == 1 and summary["success_rate"] == 1.0
 
 
-def test_a_budget_too_small_reports_failures():
+def test_a_budget_too_small_reports_failures_without_nan_means():
     z = torch.tensor([[-5.0, 0.0]])
     result = guided_edit(decode, class_log_prob(logits, 0), z, lr=0.1, p=0.9, max_steps=3, normalize=False)
-    assert not result.success.any() and result.summary()["success_rate"] == 0.0
-    with pytest.raises(ValueError, match="probability"):
-        guided_edit(decode, class_log_prob(logits, 0), z, p=1.0)
+    summary = result.summary()
+    assert not result.success.any() and summary["success_rate"] == 0.0 and summary["succeeded"] == 0
+    assert summary["mean_steps"] is summary["mean_dz"] is summary["mean_dz_relative"] is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"p": 1.0}, r"p must be in \(0, 1\), got 1.0"),
+        ({"lr": 0.0}, "lr must be > 0, got 0.0"),
+        ({"lr": float("nan")}, "lr must be a finite number > 0, got nan"),
+        ({"max_steps": -1}, "max_steps must be >= 0, got -1"),
+    ],
+)
+def test_settings_out_of_range_are_refused_by_name(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        guided_edit(decode, class_log_prob(logits, 0), torch.zeros(1, 2), **settings)
 
 
 def test_normalised_steps_have_length_lr_whatever_the_gradient():

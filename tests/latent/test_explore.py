@@ -45,8 +45,11 @@ def test_guided_edits_reach_the_target_class_and_a_zero_budget_does_not(digits_r
     assert done.path == digits_run / "latent" / "edit-to-3.png" and done.path.is_file()
     assert done.numbers["success_rate"] >= 0.9 and done.numbers["mean_dz"] > 0, done.numbers
     assert json.loads(done.path.with_suffix(".json").read_text())["success_rate"] == done.numbers["success_rate"]
+    assert done.failure is None
     none = genlab.edit(digits_run, 3, n=48, max_steps=0, device="cpu")
     assert none.numbers["success_rate"] == 0 and none.numbers["edited"] == done.numbers["edited"]
+    assert none.numbers["succeeded"] == 0 and none.numbers["mean_dz"] is None
+    assert "reached class 3" in none.failure and "--max-steps" in none.failure
 
 
 def test_an_ink_direction_changes_ink_more_than_anything_else(digits_run):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
+from genlab.schema import POSITIVE, Interval, check_arguments
+
 LogProb = Callable[[torch.Tensor], torch.Tensor]
 """Images (N, ...) -> log-probability (N,) of the wanted class or feature, differentiable."""
 
@@ -29,19 +31,26 @@ class EditResult:
     already: torch.Tensor
     """Samples that met the target before any step; they are left out of the summary."""
 
-    def summary(self) -> dict[str, float]:
-        """Success rate, mean steps and mean ‖Δz‖ of the successful edits, over the samples that needed an edit."""
+    def summary(self) -> dict[str, float | int | None]:
+        """Success rate, mean steps and mean ‖Δz‖ of the successful edits, over the samples that needed an edit.
+
+        The means are None (null in JSON, not NaN) when no edit succeeded: there is nothing to average."""
         edited = ~self.already
         done = self.success & edited
         moved = (self.z_after - self.z_before).norm(dim=1)
-        n_edited = int(edited.sum())
+        n_edited, n_done = int(edited.sum()), int(done.sum())
+
+        def mean(values: torch.Tensor) -> float | None:
+            return float(values[done].float().mean()) if n_done else None
+
         return {
             "edited": n_edited,
             "already_target": int(self.already.sum()),
-            "success_rate": float(done.sum()) / max(n_edited, 1),
-            "mean_steps": float(self.steps[done].float().mean()) if done.any() else float("nan"),
-            "mean_dz": float(moved[done].mean()) if done.any() else float("nan"),
-            "mean_dz_relative": float((moved / self.z_before.norm(dim=1))[done].mean()) if done.any() else float("nan"),
+            "succeeded": n_done,
+            "success_rate": n_done / max(n_edited, 1),
+            "mean_steps": mean(self.steps),
+            "mean_dz": mean(moved),
+            "mean_dz_relative": mean(moved / self.z_before.norm(dim=1)),
         }
 
 
@@ -67,10 +76,7 @@ def guided_edit(
     Only unfinished rows are decoded and moved, so a finished edit is not pushed further; each step costs one
     forward and one backward pass of G and the classifier on those rows.
     """
-    if not 0 < p < 1:
-        raise ValueError(f"p must be a probability in (0, 1), got {p}")
-    if lr <= 0 or max_steps < 0:
-        raise ValueError(f"lr must be positive and max_steps non-negative, got lr={lr}, max_steps={max_steps}")
+    check_arguments(lr=(lr, POSITIVE), p=(p, Interval(gt=0, lt=1)), max_steps=(max_steps, Interval(ge=0)))
     z_before = z.detach().clone()
     current = z_before.clone()
     steps = torch.full((len(z),), max_steps, dtype=torch.long, device=z.device)

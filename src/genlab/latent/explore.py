@@ -30,8 +30,11 @@ from genlab.metrics.features import DomainClassifier, load_classifier, shipped_c
 from genlab.metrics.reference import real_subset
 from genlab.models import Recipe
 from genlab.runs import OpenRun, open_run
+from genlab.schema import COUNT, POSITIVE, SEED, Interval, check_arguments
 from genlab.viz.samples import render_samples
 
+PAIR = Interval(ge=2)
+"""Counts that need two of a kind: the ends of a walk or a sweep, the two halves of a direction's draw."""
 VARIATION_STD = 0.25
 """Noise added to an arithmetic result to show its neighbourhood (as in the DCGAN paper's figure)."""
 
@@ -42,6 +45,8 @@ class LatentFigure:
 
     path: Path
     numbers: dict[str, object] = field(default_factory=dict)
+    failure: str | None = None
+    """Why the command did not do what was asked, though it wrote its figure and numbers; the CLI exits with it."""
 
 
 def _seeded(seed: int) -> torch.Generator:
@@ -99,6 +104,7 @@ def interpolate(
     A conditional generator keeps one class along each walk (``label``, else classes 0, 1, ...). With ``images``
     (two image files) an autoencoder or VAE run walks between their codes instead.
     """
+    check_arguments(steps=(steps, PAIR), rows=(rows, COUNT), points=(points, PAIR), seed=(seed, SEED))
     run = open_run(path, device) if images is not None else _generative(path, device)
     recipe = run.recipe
     if images is not None:
@@ -176,6 +182,7 @@ def arithmetic(
     neighbours. The numbers compare the result's class and attributes with those of G(mean c). A conditional
     generator decodes each group with its members' classes and the result with the class of c.
     """
+    check_arguments(n=(n, COUNT), seed=(seed, SEED))
     run = _generative(path, device)
     recipe = run.recipe
     clf = run_classifier(run, classifier)
@@ -234,8 +241,9 @@ def edit(
 
     Steps have length ``lr`` along the gradient (``normalize``), or are ``lr`` times the gradient itself.
     The figure shows ``show`` edited samples: before in the top row, after in the row below (samples that already
-    were the target are skipped).
+    were the target are skipped). When no edit reaches the target, the returned figure's ``failure`` says so.
     """
+    check_arguments(n=(n, COUNT), seed=(seed, SEED))
     run = _generative(path, device)
     recipe = run.recipe
     clf = run_classifier(run, classifier)
@@ -253,7 +261,14 @@ def edit(
     with torch.no_grad():
         before, after = recipe.decode(result.z_before[shown]), recipe.decode(result.z_after[shown])
     figure = _figure(run, out, f"edit-to-{to_class}.png", torch.cat([before, after]), max(len(shown), 1))
-    return _numbers(figure, numbers)
+    written = _numbers(figure, numbers)
+    if numbers["edited"] and not numbers["succeeded"]:
+        written.failure = (
+            f"none of the {numbers['edited']} edited samples reached class {to_class} with probability {p} within "
+            f"{max_steps} steps; try more --max-steps, a larger --lr or a lower --p (figure and numbers: {figure} "
+            f"and {figure.with_suffix('.json')})"
+        )
+    return written
 
 
 def direction(
@@ -277,6 +292,7 @@ def direction(
     measured are ink, slant and the target class's probability. Rows of the figure: ``show`` samples (of the held-out
     second half of the draw), columns: the strengths.
     """
+    check_arguments(n=(n, PAIR), seed=(seed, SEED))
     run = _generative(path, device)
     recipe = run.recipe
     if recipe.num_classes is not None:
@@ -337,6 +353,7 @@ def embed(
 ) -> LatentFigure:
     """Plot the codes of ``n`` test images in 2-D, coloured by label, with the k-NN accuracy of labels from the
     codes (autoencoder and VAE runs: the encoder's output or posterior mean)."""
+    check_arguments(n=(n, COUNT), seed=(seed, SEED))
     run = open_run(path, device)
     images, labels = _test_images(run, n)
     codes = _encode(run.recipe, images).cpu().numpy()
@@ -363,6 +380,7 @@ def traverse(
     """One grid row per latent coordinate: the code of one test image (chosen by ``seed``) with that coordinate
     moved over +-``span`` times its spread over the test set, the others fixed. Default rows: the 8 coordinates
     that vary most. Reports each row's mean absolute pixel change from its first to its last image."""
+    check_arguments(span=(span, POSITIVE), steps=(steps, PAIR), seed=(seed, SEED))
     run = open_run(path, device)
     recipe = run.recipe
     codes = _encode(recipe, _test_images(run, 1000)[0])
@@ -395,6 +413,7 @@ def ae_vs_vae(
     give each model's reconstruction error and the share of 1,000 random decodes that the data set's classifier
     recognises with probability > 0.9. The runs must share a data set, not a size: each sees the test images at
     its own size, and the figure shows everything at the VAE's."""
+    check_arguments(n=(n, COUNT), seed=(seed, SEED))
     ae, vae = open_run(ae_path, device), open_run(vae_path, device)
     if ae.config.data.name != vae.config.data.name:
         raise GenlabError(
