@@ -1,10 +1,13 @@
 """The genlab command line, run in-process through cli.main."""
 
 import pytest
+import torch
 from PIL import Image
 
+import genlab
 from genlab.cli import main
 from genlab.config import dump_config
+from genlab.data import DataConfig, load_dataset
 
 
 def run(capsys, *argv):
@@ -73,6 +76,54 @@ def test_user_errors_are_one_line_messages_without_traceback(capsys, tmp_path):
         code, _, err = run(capsys, *argv)
         assert code == 1, argv
         assert message in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sample", "--n", "0"], "n must be >= 1, got 0"),
+        (["sample", "--seed", "-1"], "seed must be in [0, 4294967295], got -1"),
+        (["sample", "--truncation", "0"], "truncation must be > 0, got 0.0"),
+        (["sample", "--truncation", "nan"], "truncation must be a finite number > 0, got nan"),
+        (["interpolate", "--steps", "1"], "steps must be >= 2, got 1"),
+        (["interpolate", "--rows", "0"], "rows must be >= 1, got 0"),
+        (["interpolate", "--points", "1"], "points must be >= 2, got 1"),
+        (["arithmetic", "--a", "class=1", "--b", "class=2", "--c", "class=3", "--n", "-5"], "n must be >= 1"),
+        (["edit", "--to-class", "3", "--n", "0"], "n must be >= 1, got 0"),
+        (["direction", "--positive", "ink=high", "--seed", "-2"], "seed must be in [0, 4294967295], got -2"),
+        (["embed", "--n", "0"], "n must be >= 1, got 0"),
+        (["traverse", "--steps", "0"], "steps must be >= 2, got 0"),
+        (["likelihood", "--k", "0"], "k must be >= 1, got 0"),
+        (["likelihood", "--n", "-1"], "n must be >= 1, got -1"),
+        (["pretrain-finetune", "--n", "10,0"], "n_per_class must be >= 1, got 0"),
+        (["pretrain-finetune", "--steps", "0"], "steps must be >= 1, got 0"),
+    ],
+)
+def test_counts_and_seeds_out_of_range_are_refused_before_the_run_is_opened(capsys, tmp_path, argv, message):
+    command, *options = argv
+    code, _, err = run(capsys, command, str(tmp_path / "no-run"), *options)
+    assert code == 1 and message in err and "Traceback" not in err, err
+
+
+def test_ae_vs_vae_refuses_a_bad_count_before_opening_either_run(capsys, tmp_path):
+    code, _, err = run(capsys, "ae-vs-vae", str(tmp_path / "ae"), str(tmp_path / "vae"), "--n", "0")
+    assert code == 1 and "n must be >= 1, got 0" in err
+
+
+def test_sample_writes_a_picture_an_array_file_or_a_folder_by_the_name_of_out(capsys, tiny_config, tmp_path):
+    genlab.fit(tiny_config("model.condition=projection", "train.steps=2"), out=tmp_path / "run")
+    images = genlab.sample(tmp_path / "run", 12, seed=3, out=tmp_path / "s.npz")
+    saved = load_dataset(DataConfig(name="npz", path=str(tmp_path / "s.npz"), size=8))
+    assert torch.allclose(saved.images, images, atol=1e-6) and saved.labels.tolist() == [*range(10), 0, 1]
+    genlab.sample(tmp_path / "run", 3, label=7, out=tmp_path / "sevens.npz")
+    assert load_dataset(DataConfig(name="npz", path=str(tmp_path / "sevens.npz"), size=8)).labels.tolist() == [7] * 3
+    for out in (f"{tmp_path / 'pngs'}/", tmp_path / "no-suffix"):
+        genlab.sample(tmp_path / "run", 12, seed=3, out=out)
+        folder = load_dataset(DataConfig(name="folder", path=str(out), size=8))
+        assert torch.allclose(folder.images, ((images + 1) * 127.5).round() / 127.5 - 1, atol=1e-6)
+    code, _, err = run(capsys, "sample", str(tmp_path / "run"), "--out", str(tmp_path / "s.jpg"))
+    assert code == 1 and ".png file" in err and ".npz file" in err and "folder (DIR/" in err
+    assert not (tmp_path / "s.jpg").exists()
 
 
 def test_corrupt_checkpoint_is_reported_not_unpickled(capsys, tiny_config, tmp_path):

@@ -4,6 +4,8 @@ ae_vs_vae from :mod:`genlab.latent.explore`)."""
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,8 @@ from genlab.config import Config, dump_config, load_config, merge, presets, read
 from genlab.data import DATASETS, DataConfig, ImageSet, load_dataset
 from genlab.data.base import set_channels
 from genlab.data.custom import CUSTOM, as_image_set
-from genlab.data.folder import EXTENSIONS, image_files, read_image
+from genlab.data.folder import EXTENSIONS, image_files, read_image, save_images
+from genlab.data.npz import save_npz
 from genlab.errors import GenlabError
 from genlab.fileio import write_json
 from genlab.images import save_png, to_uint8
@@ -34,7 +37,7 @@ from genlab.models.finetune import pretrain_finetune as few_labels
 from genlab.models.prior import TruncationMode
 from genlab.models.vae import VAE, estimate_nll
 from genlab.runs import open_run
-from genlab.schema import validate_section
+from genlab.schema import COUNT, POSITIVE, SEED, check_arguments, validate_section
 from genlab.train import RunDir, TrainResult, resolve_device
 from genlab.train.distributed import process_group, shared_value
 from genlab.train.evaluation import evaluate_recipe
@@ -168,13 +171,18 @@ def sample(
     out: str | Path | None = None,
     device: str = "auto",
 ) -> torch.Tensor:
-    """``n`` samples from a trained run; also drawn to ``out`` when given (image grid, or scatter of 2-D points).
+    """``n`` samples from a trained run; also written to ``out`` when given, by its name: ``X.png`` one picture
+    (an image grid, or a scatter plot of 2-D points), ``X.npz`` an array file and ``DIR/`` (a trailing slash, an
+    existing folder or a name without suffix) numbered PNGs, the two that ``genlab eval --fake`` reads.
 
-    ``label`` picks the class of a conditional generator (default: classes 0, 1, ... in turn); ``truncation`` ψ
-    keeps every latent component within [-ψ, ψ] (resampled, or clamped with ``truncation_mode="clamp"``).
+    ``label`` picks the class of a conditional generator (default: classes 0, 1, ... in turn; the .npz file holds
+    them as 'labels'); ``truncation`` ψ keeps every latent component within [-ψ, ψ] (resampled, or clamped with
+    ``truncation_mode="clamp"``).
     """
+    check_arguments(n=(n, COUNT), seed=(seed, SEED), truncation=(truncation, POSITIVE))
+    kind = None if out is None else _sample_format(out)
     recipe = load_run(path, device)
-    labels = None if label is None else torch.full((n,), label)
+    labels = recipe.check_labels(None if label is None else torch.full((n,), label), n)
     images = recipe.sample(
         n,
         generator=torch.Generator().manual_seed(seed),
@@ -182,9 +190,31 @@ def sample(
         truncation=truncation,
         truncation_mode=truncation_mode,
     )
-    if out is not None:
+    if out is None:
+        return images
+    if kind == "png":
         save_png(render_samples(images), out)
+    elif images.ndim != 4:
+        raise GenlabError(f"this run generates {images.shape[1]}-d points: write them to a .png scatter plot")
+    elif kind == "npz":
+        save_npz(out, images, labels)
+    else:
+        save_images(images, Path(out))
     return images
+
+
+def _sample_format(out: str | Path) -> str:
+    """How samples are written to ``out``: "png", "npz" or "folder" (a trailing slash, an existing folder or a
+    name without suffix)."""
+    text, path = str(out), Path(out)
+    if text.endswith(("/", os.sep)) or path.is_dir() or not path.suffix:
+        return "folder"
+    if path.suffix.lower() in (".png", ".npz"):
+        return path.suffix.lower()[1:]
+    raise GenlabError(
+        f"cannot write samples to {out}: give a .png file (a picture of them), a .npz file (an array file) or a "
+        "folder (DIR/, one numbered PNG per sample)"
+    )
 
 
 def evaluate(
@@ -198,14 +228,16 @@ def evaluate(
 ) -> EvalResult:
     """Evaluate a run's generator (its EMA copy when it has one) with the evaluation suite; writes ``eval.json``.
 
-    Unset arguments take the run's ``eval`` config section. The JSON goes to ``out`` or the run folder.
+    Unset arguments take the run's ``eval`` config section. A real set smaller than ``n`` is used whole, as the
+    provenance and a note on stderr say. The JSON goes to ``out`` or the run folder.
     """
     run = open_run(path, device)
     checkpoint, state, cfg, recipe = run
     if not recipe.generative:
         raise GenlabError(f"{checkpoint} holds a {cfg.model.recipe}, which does not generate samples to evaluate")
     changes = {"metrics": metrics, "n": n, "features": features}
-    eval_cfg = validate_section(EvalConfig, {**cfg.eval.model_dump(), **{k: v for k, v in changes.items() if v}})
+    given = {k: v for k, v in changes.items() if v is not None}
+    eval_cfg = validate_section(EvalConfig, {**cfg.eval.model_dump(), **given})
     evaluator = Evaluator(eval_cfg, cfg.data, resolve_device(device))
     result, samples = evaluate_recipe(evaluator, recipe)
     if "mem" in eval_cfg.metrics:
@@ -218,6 +250,7 @@ def evaluate(
         "generator": "generator_ema" if "generator_ema" in recipe.networks else "generator",
         "latent_seed": eval_cfg.seed,
     }
+    _note_short_sets(result, eval_cfg.n)
     write_json(Path(out) if out else run.run_dir / "eval.json", result.as_dict())
     return result
 
@@ -236,6 +269,7 @@ def likelihood(
 
     ``n`` limits the test images (default: all). Writes ``likelihood.json`` into the run folder (or ``out``).
     """
+    check_arguments(k=(k, COUNT), n=(n, COUNT), seed=(seed, SEED))
     run = open_run(path, device)
     if not isinstance(run.recipe, VAE):
         raise GenlabError(f"{run.checkpoint} holds a {run.config.model.recipe}; the likelihood needs a VAE run")
@@ -284,6 +318,7 @@ def pretrain_finetune(
     """Few-label classification with and without the encoder of an autoencoder run: for every N in
     ``n_per_class`` and seed, the test accuracy of encoder + linear head fine-tuned on N labelled images per class,
     and of the same classifier trained from scratch. Writes RUN_DIR/pretrain-finetune.json (or ``out``)."""
+    check_arguments(n_per_class=(n_per_class, COUNT), seeds=(seeds, SEED), steps=(steps, COUNT))
     run = open_run(path, device)
     if not isinstance(run.recipe, AutoEncoder):
         raise GenlabError(f"{run.checkpoint} holds a {run.config.model.recipe}; pre-training needs an autoencoder run")
@@ -305,7 +340,7 @@ def evaluate_images(
     metrics: list[str] | tuple[str, ...] = ("fid", "kid", "pr"),
     *,
     features: str = "auto",
-    n: int = 10_000,
+    n: int | None = None,
     size: int | None = None,
     real_split: str = "train",
     device: str = "auto",
@@ -313,13 +348,15 @@ def evaluate_images(
 ) -> EvalResult:
     """Compare any two image sets: ``real`` a data set name or an image folder / .npz, ``fake`` a folder or .npz.
 
-    Both are loaded at ``size`` (default: the classifier's input size, 128 for Inception and raw pixels) and then
-    pass the same extractor. The real features are cached like a run's reference statistics.
+    Up to ``n`` images of each (default: eval.n's, 10,000) are compared; a set with fewer is used whole, as the
+    result's provenance and a note on stderr say. Both are loaded at ``size`` (default: the classifier's input
+    size, 128 for Inception and raw pixels) and then pass the same extractor. The real features are cached like a
+    run's reference statistics.
     """
     real_cfg = image_source(real, size or 128, real_split)
-    eval_cfg = validate_section(
-        EvalConfig, {"metrics": list(metrics), "features": features, "n": n, "real_split": real_split}
-    )
+    settings = {"metrics": list(metrics), "features": features, "real_split": real_split}
+    eval_cfg = validate_section(EvalConfig, settings | ({} if n is None else {"n": n}))
+    n = eval_cfg.n
     evaluator = Evaluator(eval_cfg, real_cfg, resolve_device(device))
     if size is None and isinstance(evaluator.extractor, DomainClassifier):
         # The real images are only read when the reference is first needed, so the size can still change.
@@ -329,9 +366,30 @@ def evaluate_images(
         raise GenlabError(f"{fake} holds vectors, not images")
     result = evaluator.evaluate(fake_set.images[:n])
     result.provenance["fake"] = f"{fake} ({len(fake_set)} images, {min(n, len(fake_set))} used)"
+    _note_short_sets(result, n, fake)
     if out is not None:
         write_json(Path(out), result.as_dict())
     return result
+
+
+def _note_short_sets(result: EvalResult, n: int, fake: str | Path | None = None) -> None:
+    """Say, in the provenance and on stderr, when the generated (``fake``) or the real set held fewer than the
+    ``n`` images asked for: the metrics then used all there were, and values from fewer samples compare only with
+    values at the same counts."""
+    provenance = result.provenance
+    notes = []
+    if fake is not None and provenance["n_fake"] < n:
+        notes.append(f"{fake} holds {provenance['n_fake']} images, fewer than n = {n}: all of them were evaluated")
+    if provenance.get("n_real", n) < n:
+        notes.append(
+            f"the real set ({provenance['real']}) has fewer than n = {n} images: compared with all "
+            f"{provenance['n_real']}"
+        )
+    provenance["n_requested"] = n
+    if notes:
+        provenance["n_note"] = "; ".join(notes)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def image_source(source: str | Path, size: int, split: str) -> DataConfig:

@@ -35,6 +35,8 @@ Ctrl-C (or SIGTERM) saves a checkpoint and exits; --resume continues from it.
 SAMPLE_EXAMPLES = """examples:
   genlab sample runs/try1 --n 64 --out grid.png --seed 3
   genlab sample runs/try1/checkpoints/ckpt-00002000.pt --out early.png
+  genlab sample runs/try1 --n 10000 --out fakes.npz  an array file (or --out fakes/: numbered PNGs) for:
+  genlab eval --real mnist --fake fakes.npz
   genlab sample runs/try1 --truncation 0.7          every latent component within +-0.7 (quality over diversity)
   genlab sample runs/cgan --class 7                 a conditional generator's sevens
 """
@@ -219,7 +221,7 @@ def _eval(args: argparse.Namespace) -> None:
             args.fake,
             metrics or ("fid", "kid", "pr"),
             features=args.features or "auto",
-            n=args.n or 10_000,
+            n=args.n,
             size=args.size,
             device=args.device,
             out=args.out or "eval.json",
@@ -328,10 +330,14 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME-TIMESTAMP)")
     overrides(train)
 
-    sample = command("sample", _sample, "write a grid of samples from a trained run", SAMPLE_EXAMPLES)
+    sample = command("sample", _sample, "write samples of a trained run (a picture, .npz or PNGs)", SAMPLE_EXAMPLES)
     sample.add_argument("run", metavar="RUN_DIR", help="run folder or checkpoint file")
     sample.add_argument("--n", type=int, default=64, help="number of images (default 64)")
-    sample.add_argument("--out", default="samples.png", help="PNG file to write (default samples.png)")
+    sample.add_argument(
+        "--out",
+        default="samples.png",
+        help="X.png: a picture of them (default samples.png); X.npz: an array file; DIR/: numbered PNGs",
+    )
     sample.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     sample.add_argument("--class", dest="label", type=int, help="class to draw (conditional generators)")
     sample.add_argument("--truncation", type=float, metavar="PSI", help="keep latent components within +-PSI")

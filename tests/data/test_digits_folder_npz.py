@@ -5,6 +5,8 @@ from PIL import Image
 
 from genlab.data import DataConfig, fit_images, load_dataset
 from genlab.data.digits import digits_split_indices
+from genlab.data.folder import save_images
+from genlab.data.npz import save_npz
 from genlab.errors import DataError
 
 
@@ -108,3 +110,18 @@ def test_npz_errors(tmp_path):
     np.savez(tmp_path / "d.npz", images=np.zeros((2, 8, 8)), labels=np.zeros(3))
     with pytest.raises(DataError, match="3 labels for 2 images"):
         load_dataset(DataConfig(name="npz", path=str(tmp_path / "d.npz")))
+
+
+def test_saved_npz_files_and_png_folders_read_back_as_the_saved_images(tmp_path):
+    images = torch.rand(5, 3, 8, 8) * 2 - 1
+    labels = torch.tensor([3, 1, 4, 1, 5])
+    for saved in (images, images.abs()):  # samples in [0, 1] must not be read as if [0, 1] meant black to white
+        save_npz(tmp_path / "s.npz", saved, labels)
+        back = load_dataset(DataConfig(name="npz", path=str(tmp_path / "s.npz"), size=8))
+        assert torch.allclose(back.images, saved, atol=1e-6) and back.labels.tolist() == labels.tolist()
+    written = save_images(images, tmp_path / "pngs")
+    assert [p.name for p in written[:2]] == ["000000.png", "000001.png"]
+    back = load_dataset(DataConfig(name="folder", path=str(tmp_path / "pngs"), size=8))
+    assert torch.allclose(back.images, ((images + 1) * 127.5).round() / 127.5 - 1, atol=1e-6)
+    with pytest.raises(DataError, match="already holds 5 image file"):
+        save_images(images, tmp_path / "pngs")

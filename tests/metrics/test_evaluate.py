@@ -117,6 +117,14 @@ def test_evaluate_any_two_image_sets_from_the_cli(digits_test, tmp_path, capsys,
     saved = json.loads((tmp_path / "e.json").read_text())
     assert saved["metrics"]["fid"] < 5 and saved["metrics"]["precision"] > 0.7
     assert "fakes.npz (360 images" in saved["provenance"]["fake"]
+    # eval.n's 10,000 exceeds both sets: the provenance and stderr say that all images were used
+    assert "360 images, fewer than n = 10000" in saved["provenance"]["n_note"]
+    assert "compared with all 1437" in saved["provenance"]["n_note"]
+    assert capsys.readouterr().err.count("note: ") == 2
+    for n in ("0", "-3"):
+        with pytest.raises(SystemExit):
+            main(["eval", "--real", "digits", "--fake", str(fakes), "--n", n])
+        assert f"n: must be >= 2 (got {n})" in capsys.readouterr().err
     monkeypatch.chdir(tmp_path)
     main(["eval", "--real", "digits", "--fake", str(fakes), "--metrics", "is"])
     assert json.loads((tmp_path / "eval.json").read_text())["metrics"]["is"] > 8

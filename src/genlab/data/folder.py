@@ -11,6 +11,7 @@ from PIL import Image, UnidentifiedImageError
 
 from genlab.data.base import DATASETS, DataConfig, RawImages, fit_images, required_path
 from genlab.errors import DataError
+from genlab.images import save_png, to_uint8
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
@@ -28,6 +29,23 @@ def read_image(path: Path, size: int, fit: str) -> torch.Tensor:
 def image_files(root: Path) -> list[Path]:
     """Image files under ``root`` (sub-folders included), sorted."""
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS)
+
+
+def save_images(images: torch.Tensor, folder: Path) -> list[Path]:
+    """Write images in [-1, 1] (N, C, H, W) into ``folder`` as numbered PNGs (000000.png, 000001.png, ...), which
+    :func:`load_folder` reads back in the same order.
+
+    A folder that already holds images is refused: reading it back would mix them with these, and writing over
+    them would lose the user's files.
+    """
+    existing = image_files(folder) if folder.is_dir() else []
+    if existing:
+        raise DataError(
+            f"{folder} already holds {len(existing)} image file(s), which `genlab eval --fake` would mix with the "
+            "samples; write them to a new or empty folder"
+        )
+    width = max(6, len(str(len(images) - 1)))
+    return [save_png(picture, folder / f"{i:0{width}d}.png") for i, picture in enumerate(to_uint8(images))]
 
 
 @DATASETS.register("folder")

@@ -10,6 +10,7 @@ import torch
 
 from genlab.data.base import DATASETS, DataConfig, RawImages, required_path
 from genlab.errors import DataError
+from genlab.fileio import atomic_write
 
 IMAGE_KEYS = ("images", "x")
 LABEL_KEYS = ("labels", "y")
@@ -61,3 +62,18 @@ def load_npz(cfg: DataConfig) -> RawImages:
         if len(labels) != len(images):
             raise DataError(f"{path}: {len(labels)} labels for {len(images)} images")
     return RawImages(torch.from_numpy(np.ascontiguousarray(images)), labels)
+
+
+def save_npz(path: str | Path, images: torch.Tensor, labels: torch.Tensor | None = None) -> Path:
+    """Write images in [-1, 1] (N, C, H, W) as the .npz file :func:`load_npz` reads back: float32 in [0, 1] under
+    'images', (N, C, H, W), and the int64 class ``labels`` of a conditional generator's samples under 'labels'.
+
+    Floats keep the samples' values unrounded, and [0, 1] is never mistaken for [-1, 1] by :func:`to_unit_range`
+    (an image of only non-negative values in [-1, 1] would be); values outside [-1, 1] are clamped, as in a picture.
+    """
+    arrays = {IMAGE_KEYS[0]: ((images.detach().float().cpu().clamp(-1, 1) + 1) / 2).numpy()}
+    if labels is not None:
+        arrays[LABEL_KEYS[0]] = labels.detach().cpu().numpy().astype(np.int64)
+    with atomic_write(path) as handle:
+        np.savez_compressed(handle, **arrays)
+    return Path(path)
