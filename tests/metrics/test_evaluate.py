@@ -74,6 +74,7 @@ def test_reference_features_are_cached_under_a_key_that_follows_the_settings(tmp
     again = reference_features(DIGITS, 200, extractor)
     assert not first.cached and again.cached
     assert torch.equal(first.extracted.features, again.extracted.features)
+    assert first.shape == again.shape == (1, 8, 8)  # what samples must match, also from the cache
     assert reference_features(DIGITS, 100, extractor).key != first.key
     resized = reference_features(DIGITS.model_copy(update={"size": 16}), 200, extractor)
     assert resized.key != first.key and not resized.cached

@@ -65,7 +65,7 @@ class Evaluator:
         self.cache = cache
         chosen_metrics(cfg.metrics, data.name, cfg.features)
         self.extractor: FeatureExtractor = make_extractor(
-            cfg.features, data.name, inception_weights=cfg.inception_weights, device=device
+            cfg.features, data.name, inception_weights=cfg.inception_weights, device=device, data_path=data.path
         )
         self._references: dict[str, Reference] = {}
 
