@@ -23,7 +23,7 @@ from genlab.data.base import set_channels
 from genlab.data.custom import CUSTOM, as_image_set
 from genlab.data.folder import EXTENSIONS, image_files, read_image, save_images
 from genlab.data.npz import save_npz
-from genlab.errors import GenlabError
+from genlab.errors import DataError, GenlabError
 from genlab.fileio import write_json
 from genlab.images import save_png, to_uint8
 from genlab.latent.explore import ae_vs_vae, arithmetic, direction, edit, embed, interpolate, traverse
@@ -36,6 +36,7 @@ from genlab.models.cyclegan import CycleGAN, Direction
 from genlab.models.finetune import pretrain_finetune as few_labels
 from genlab.models.prior import TruncationMode
 from genlab.models.vae import VAE, estimate_nll
+from genlab.registry import did_you_mean
 from genlab.runs import open_run
 from genlab.schema import COUNT, POSITIVE, SEED, check_arguments, validate_section
 from genlab.train import RunDir, TrainResult, resolve_device
@@ -350,10 +351,12 @@ def evaluate_images(
 
     Up to ``n`` images of each (default: eval.n's, 10,000) are compared; a set with fewer is used whole, as the
     result's provenance and a note on stderr say. Both are loaded at ``size`` (default: the classifier's input
-    size, 128 for Inception and raw pixels) and then pass the same extractor. The real features are cached like a
-    run's reference statistics.
+    size, 128 for Inception and raw pixels) and then pass the same extractor. Fakes with another channel count than
+    the real set are converted to it (grey repeated to RGB, RGB to luma), as the provenance notes. The real
+    features are cached like a run's reference statistics.
     """
     real_cfg = image_source(real, size or 128, real_split)
+    fake_cfg = image_source(fake, size or 128, "all")
     settings = {"metrics": list(metrics), "features": features, "real_split": real_split}
     eval_cfg = validate_section(EvalConfig, settings | ({} if n is None else {"n": n}))
     n = eval_cfg.n
@@ -361,11 +364,20 @@ def evaluate_images(
     if size is None and isinstance(evaluator.extractor, DomainClassifier):
         # The real images are only read when the reference is first needed, so the size can still change.
         evaluator.data = evaluator.data.model_copy(update={"size": evaluator.extractor.size})
-    fake_set = load_dataset(image_source(fake, evaluator.data.size, "all"))
+    fake_set = load_dataset(fake_cfg.model_copy(update={"size": evaluator.data.size}))
     if fake_set.images.ndim != 4:
-        raise GenlabError(f"{fake} holds vectors, not images")
-    result = evaluator.evaluate(fake_set.images[:n])
-    result.provenance["fake"] = f"{fake} ({len(fake_set)} images, {min(n, len(fake_set))} used)"
+        raise DataError(f"{fake} holds vectors, not images")
+    real_shape = evaluator.reference().shape
+    if len(real_shape) != 3:
+        raise DataError(f"{real} holds vectors, not images")
+    images = fake_set.images[:n]
+    converted = images.shape[1] != real_shape[0]
+    if converted:
+        images = set_channels((images + 1) / 2, real_shape[0]) * 2 - 1
+    result = evaluator.evaluate(images)
+    result.provenance["fake"] = f"{fake} ({len(fake_set)} images, {len(images)} used)"
+    if converted:
+        result.provenance["fake"] += f", converted from {fake_set.shape[0]} to the real set's {real_shape[0]} channels"
     _note_short_sets(result, n, fake)
     if out is not None:
         write_json(Path(out), result.as_dict())
@@ -402,8 +414,10 @@ def image_source(source: str | Path, size: int, split: str) -> DataConfig:
         return DataConfig(name="folder", path=str(path), size=size)
     if path.suffix == ".npz" and path.is_file():
         return DataConfig(name="npz", path=str(path), size=size)
-    raise GenlabError(
-        f"{source} is neither a data set ({', '.join(DATASETS)}) nor an existing image folder or .npz file"
+    names = DATASETS.names()
+    raise DataError(
+        f"{source} is neither a data set ({', '.join(names)}) nor an existing image folder or .npz file"
+        f"{did_you_mean(text, names)}; check the name or path"
     )
 
 

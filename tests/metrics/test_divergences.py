@@ -88,3 +88,13 @@ def test_bad_inputs_raise_clear_errors():
         emd(np.zeros((3, 2)), np.zeros((4, 2)))
     with pytest.raises(ValueError, match="same dimension"):
         emd(np.zeros((3, 2)), np.zeros((3, 3)))
+
+
+def test_emd_refuses_histograms_and_points_to_wasserstein1():
+    # The impulses at 0 and 5 as probability vectors: as 1-D point sets both are {0, 0, 0, 0, 0, 1}, at EMD 0.
+    p, q = np.eye(6)[0], np.eye(6)[5]
+    with pytest.raises(ValueError, match=r"look like histograms.*wasserstein1\(support, support, x, y\)"):
+        emd(p, q)
+    assert wasserstein1(np.arange(6), np.arange(6), p, q) == pytest.approx(5.0)  # the distance they meant
+    assert emd(p[:, None], q[:, None]) == 0.0  # explicit (N, 1) point sets are still points
+    assert emd([0.5, 0.5], [0.25, 1.0]) == pytest.approx(0.375)  # 1-D samples: (0.25 + 0.5) / 2

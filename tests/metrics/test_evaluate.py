@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -56,12 +57,24 @@ def test_provenance_names_extractor_samples_and_small_sample_caveat(digits_test)
     assert "fid" in result.table() and "note" in result.table()
 
 
+def test_kid_without_an_error_bar_says_so_and_stays_valid_json(digits_test):
+    # 50 real and 50 fake samples with subsets of up to 1000: every subset is both whole sets, no spread.
+    evaluator = Evaluator(EvalConfig(metrics=("kid",), n=50, features="raw"), DIGITS)
+    result = evaluator.evaluate(digits_test.images[:50])
+    assert math.isnan(result.values["kid_std"]) and math.isfinite(result.values["kid"])
+    assert "50 < 10000" in result.provenance["note"] and "no error bar" in result.provenance["note"]
+    assert "kid_std  nan" in result.table()
+    saved = json.loads(json.dumps(result.as_dict(), allow_nan=False))  # strict JSON: NaN is written as null
+    assert saved["metrics"]["kid_std"] is None and set(saved["metrics"]) == {"kid", "kid_std"}
+
+
 def test_reference_features_are_cached_under_a_key_that_follows_the_settings(tmp_path):
     extractor = load_classifier("digits")
     first = reference_features(DIGITS, 200, extractor)
     again = reference_features(DIGITS, 200, extractor)
     assert not first.cached and again.cached
     assert torch.equal(first.extracted.features, again.extracted.features)
+    assert first.shape == again.shape == (1, 8, 8)  # what samples must match, also from the cache
     assert reference_features(DIGITS, 100, extractor).key != first.key
     resized = reference_features(DIGITS.model_copy(update={"size": 16}), 200, extractor)
     assert resized.key != first.key and not resized.cached

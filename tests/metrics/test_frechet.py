@@ -103,3 +103,25 @@ def test_bad_shapes_raise_clear_errors():
         frechet_distance(np.zeros(3), np.eye(3), np.zeros(3), np.eye(2))
     with pytest.raises(ValueError, match="different dimensions"):
         frechet_distance(np.zeros(3), np.eye(3), np.zeros(2), np.eye(2))
+
+
+def test_covariances_that_are_not_symmetric_psd_are_refused():
+    # -I against I: the trace term clipped the eigenvalues of -I to 0 and returned 0.0 (by hand: tr(-I) + tr(I) - 0).
+    with pytest.raises(ValueError, match=r"sigma1 is not positive semi-definite \(smallest eigenvalue -1\)"):
+        frechet_distance(np.zeros(3), -np.eye(3), np.zeros(3), np.eye(3))
+    # S1 singular, S2 = diag(1, -1): its negative direction lies in S1's null space, unseen by the trace term.
+    with pytest.raises(ValueError, match="sigma2 is not positive semi-definite"):
+        frechet_distance(np.zeros(2), np.diag([1.0, 0.0]), np.zeros(2), np.diag([1.0, -1.0]))
+    with pytest.raises(ValueError, match="sigma1 is not symmetric"):
+        frechet_distance(np.zeros(2), np.array([[1.0, 0.5], [0.0, 1.0]]), np.zeros(2), np.eye(2))
+    with pytest.raises(ValueError, match="not positive semi-definite"):
+        frechet_distance(0.0, -1.0, 0.0, 1.0)  # a negative variance in 1-D
+
+
+def test_round_off_asymmetry_and_negative_eigenvalues_are_accepted():
+    rng = np.random.default_rng(7)
+    s = random_covariance(rng, 16, rank=4)  # PSD with 12 zero eigenvalues, some a few ulps below 0 after eigh
+    noisy = s + 1e-12 * rng.standard_normal(s.shape)
+    assert frechet_distance(np.zeros(16), noisy, np.zeros(16), s) == pytest.approx(0.0, abs=1e-5)
+    # diag(4, 0) against diag(1, 0) by hand: (2 - 1)^2 = 1.
+    assert frechet_distance(np.zeros(2), np.diag([4.0, 0.0]), np.zeros(2), np.diag([1.0, 0.0])) == pytest.approx(1.0)

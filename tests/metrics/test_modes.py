@@ -48,5 +48,16 @@ def test_reverse_kl_of_a_hand_computed_histogram_counts_only_high_quality_points
 def test_samples_must_match_the_mixture_dimension():
     with pytest.raises(ValueError, match=r"shape \(N, 2\).*got \(4, 3\)"):
         mode_stats(torch.zeros(4, 3), RING)
-    with pytest.raises(ValueError, match=r"got \(0, 2\)"):
+    with pytest.raises(ValueError, match=r"samples has 0 sample\(s\)"):
         mode_stats(torch.zeros(0, 2), RING)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_nan_or_inf_points_are_refused_like_every_other_metric_input(bad):
+    # All-NaN points used to give reverse KL NaN and "0 modes" without a word.
+    with pytest.raises(ValueError, match="samples contains NaN or inf"):
+        mode_stats(torch.full((4, 2), bad), RING)
+    points = np.tile(RING.means, (2, 1))
+    points[3, 1] = bad  # one bad point among good ones
+    with pytest.raises(ValueError, match="NaN or inf"):
+        mode_stats(points, RING)

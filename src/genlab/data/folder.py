@@ -1,8 +1,12 @@
-"""Any folder of PNG/JPEG images; first-level sub-folders become class labels."""
+"""Any folder of PNG/JPEG images; first-level sub-folders become class labels.
+
+Every file is decoded to values in [0, 1] that show what the file shows: 16-bit images are scaled by 65535 (not
+clipped to 8 bits), and images with transparency are composited on a background (see :func:`composite`). A file
+that cannot be decoded stops the load with its name, so a data set never silently shrinks.
+"""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,15 +18,56 @@ from genlab.errors import DataError
 from genlab.images import save_png, to_uint8
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
-GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+GREY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F")
+ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+"""ITU-R 601 luma weights, as Pillow's "L" conversion and :func:`genlab.data.base.set_channels`."""
+FIX = "re-save it as PNG or JPEG, or move it out of the folder"
+
+
+def composite(rgba: np.ndarray) -> np.ndarray:
+    """(H, W, 4) RGBA in [0, 1] over an opaque background, (H, W, 3).
+
+    The background contrasts with what was drawn, so transparent strokes stay visible: white when the drawn
+    pixels (the alpha-weighted mean luma of the colour) are dark, black when they are light or nothing is drawn.
+    Black strokes on a transparent canvas thus load as black on white, white ones as white on black (the MNIST
+    convention); fully opaque images are unchanged.
+    """
+    colour, alpha = rgba[..., :3], rgba[..., 3:]
+    weight = float(alpha.sum())
+    drawn = float((colour @ LUMA * alpha[..., 0]).sum()) / weight if weight > 0 else 1.0
+    background = 1.0 if drawn < 0.5 else 0.0
+    return colour * alpha + background * (1.0 - alpha)
+
+
+def decode(image: Image.Image, path: Path) -> np.ndarray:
+    """The pixels of an opened image as (H, W, C) float32 in [0, 1], C = 1 for grey modes and 3 otherwise."""
+    grey = image.mode in GREY_MODES
+    if image.mode.startswith("I"):  # 16-bit (I;16*) or 32-bit integer grey: 16-bit PNGs open as one of them
+        values = np.asarray(image, dtype=np.float32)
+        if values.min() < 0 or values.max() > 65535:
+            raise DataError(
+                f"{path} holds integer pixels in [{values.min():g}, {values.max():g}], beyond 16 bits; "
+                "save it as an 8- or 16-bit image"
+            )
+        return values[..., None] / 65535.0
+    if image.mode in ALPHA_MODES or "transparency" in image.info:
+        rgb = composite(np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0)
+        return rgb[..., :1] if grey else rgb
+    array = np.asarray(image.convert("L" if grey else "RGB"), dtype=np.float32) / 255.0
+    return array.reshape(array.shape[0], array.shape[1], -1)
 
 
 def read_image(path: Path, size: int, fit: str) -> torch.Tensor:
-    """Decode one file to a (C, size, size) tensor in [0, 1], C = 1 for grey images and 3 otherwise."""
-    with Image.open(path) as image:
-        image = image.convert("L" if image.mode in GREY_MODES else "RGB")
-        array = np.asarray(image, dtype=np.float32) / 255.0
-    tensor = torch.from_numpy(array.reshape(array.shape[0], array.shape[1], -1)).permute(2, 0, 1)
+    """Decode one file to a (C, size, size) tensor in [0, 1]; a file Pillow cannot decode raises DataError."""
+    try:
+        if path.stat().st_size == 0:
+            raise DataError(f"image file {path} is empty (0 bytes); {FIX}")
+        with Image.open(path) as image:
+            array = decode(image, path)
+    except (OSError, ValueError, SyntaxError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise DataError(f"cannot read image file {path} ({exc}); {FIX}") from None
+    tensor = torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)
     return fit_images(tensor.unsqueeze(0), size, fit)[0]
 
 
@@ -48,30 +93,28 @@ def save_images(images: torch.Tensor, folder: Path) -> list[Path]:
     return [save_png(picture, folder / f"{i:0{width}d}.png") for i, picture in enumerate(to_uint8(images))]
 
 
+def no_images_message(root: Path) -> str:
+    """Why a folder gave no images, and what to do: names a file of another type when there is one."""
+    others = sorted(p for p in root.rglob("*") if p.is_file())
+    found = f"; it holds {len(others)} other file(s), e.g. {others[0].name}" if others else ""
+    return (
+        f"no image files ({', '.join(EXTENSIONS)}) in {root} or its sub-folders{found}. Put images there, "
+        "or point data.path at the folder that holds them"
+    )
+
+
 @DATASETS.register("folder")
 def load_folder(cfg: DataConfig) -> RawImages:
     root = required_path(cfg, "the image folder", folder=True)
     files = image_files(root)
-    in_subfolders = bool(files) and all(len(p.relative_to(root).parts) > 1 for p in files)
+    if not files:
+        raise DataError(no_images_message(root))
+    in_subfolders = all(len(p.relative_to(root).parts) > 1 for p in files)
     class_names = sorted({p.relative_to(root).parts[0] for p in files}) if in_subfolders else None
-
-    images, labels, skipped = [], [], []
-    for path in files:
-        try:
-            images.append(read_image(path, cfg.size, cfg.fit))
-        except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
-            skipped.append(f"{path.name}: {exc}")
-            continue
-        if class_names is not None:
-            labels.append(class_names.index(path.relative_to(root).parts[0]))
-    if skipped:
-        warnings.warn(f"skipped {len(skipped)} unreadable image file(s) in {root} (first: {skipped[0]})", stacklevel=2)
-    if not images:
-        raise DataError(
-            f"no readable images in {root} ({len(files)} candidate files; looked for {', '.join(EXTENSIONS)}, "
-            "searching sub-folders too)"
-        )
+    images = [read_image(path, cfg.size, cfg.fit) for path in files]
     channels = max(image.shape[0] for image in images)
     stacked = torch.stack([image.expand(channels, -1, -1) for image in images])
-    label_tensor = torch.tensor(labels, dtype=torch.int64) if class_names is not None else None
-    return RawImages(stacked, label_tensor, tuple(class_names) if class_names else None)
+    if class_names is None:
+        return RawImages(stacked)
+    labels = torch.tensor([class_names.index(p.relative_to(root).parts[0]) for p in files], dtype=torch.int64)
+    return RawImages(stacked, labels, tuple(class_names))

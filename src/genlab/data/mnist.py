@@ -30,6 +30,7 @@ DEFAULT_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 """Where ``download: true`` fetches the gzipped files; ``GENLAB_MNIST_MIRROR`` overrides it."""
 
 _UBYTE = 0x08
+REFETCH = "Delete it and run again with data.download=true to fetch it (or copy an intact file there)."
 
 
 def read_idx(path: Path, ndim: int) -> np.ndarray:
@@ -39,22 +40,22 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
             gzipped = handle.read(2) == b"\x1f\x8b"
         data = gzip.decompress(path.read_bytes()) if gzipped else path.read_bytes()
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"cannot read {path}: {exc}. The file is damaged; download it again.") from None
+        raise DataError(f"cannot read {path}: {exc}. The file is damaged. {REFETCH}") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != _UBYTE or data[3] != ndim:
         raise DataError(
             f"{path} is not an IDX file of {ndim}-d unsigned bytes (bad magic number {data[:4].hex() or 'none'}, "
-            f"expected 000008{ndim:02x}). The file is corrupt or not an MNIST file."
+            f"expected 000008{ndim:02x}): it is corrupt or not an MNIST file. {REFETCH}"
         )
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise DataError(f"{path} is truncated: its header is incomplete. Download the file again.")
+        raise DataError(f"{path} is truncated: its header is incomplete. {REFETCH}")
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = header + int(np.prod(shape))
     if len(data) != expected:
         problem = "truncated" if len(data) < expected else "longer than its header says"
         raise DataError(
             f"{path} is {problem}: header gives shape {shape} ({expected} bytes) but the file holds {len(data)} bytes. "
-            "Download the file again."
+            f"{REFETCH}"
         )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
@@ -109,9 +110,12 @@ def load_split(folders: list[Path], split: str) -> tuple[np.ndarray, np.ndarray]
         )
     images, labels = read_idx(image_file, 3), read_idx(label_file, 1)
     if len(images) != len(labels):
-        raise DataError(f"{image_file} holds {len(images)} images but {label_file} holds {len(labels)} labels")
+        raise DataError(
+            f"{image_file} holds {len(images)} images but {label_file} holds {len(labels)} labels: one of them "
+            f"belongs to another split or data set. Delete both and run again with data.download=true"
+        )
     if labels.size and labels.max() > 9:
-        raise DataError(f"{label_file} holds label {labels.max()}; MNIST labels are 0-9. The file is corrupt.")
+        raise DataError(f"{label_file} holds label {labels.max()}; MNIST labels are 0-9, so it is corrupt. {REFETCH}")
     return images, labels
 
 

@@ -1,4 +1,9 @@
-"""Images stored as arrays in a NumPy ``.npz`` file (loaded without pickle)."""
+"""Images stored as arrays in a NumPy ``.npz`` file (loaded without pickle).
+
+Both arrays are checked before anything is built from them: images must be finite numbers in a known range and
+layout, labels one finite non-negative integer per image numbering the classes 0..K-1 (K at most
+:data:`MAX_CLASSES`), so that a stray ID array or a NaN cannot become a model with a class per image.
+"""
 
 from __future__ import annotations
 
@@ -14,23 +19,28 @@ from genlab.fileio import atomic_write
 
 IMAGE_KEYS = ("images", "x")
 LABEL_KEYS = ("labels", "y")
+MAX_CLASSES = 1000
+"""The most classes labels may name (ImageNet's count): a conditional model grows with it."""
 
 
-def to_unit_range(array: np.ndarray, path: Path) -> np.ndarray:
+def to_unit_range(array: np.ndarray, where: str) -> np.ndarray:
     """uint8 -> [0, 1]; floats already in [0, 1] are kept, floats in [-1, 1] are mapped to [0, 1]."""
     if array.dtype == np.uint8:
         return array.astype(np.float32) / 255.0
     if not np.issubdtype(array.dtype, np.floating):
-        raise DataError(f"{path}: images have dtype {array.dtype}; store them as uint8 (0-255) or float")
+        raise DataError(f"{where} has dtype {array.dtype}; store the images as uint8 (0-255) or float")
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise DataError(f"{where} holds {array.size - int(finite.sum())} NaN or inf value(s); remove or fix them")
     low, high = float(array.min()), float(array.max())
     if low >= 0.0 and high <= 1.0:
         return array.astype(np.float32)
     if low >= -1.0 and high <= 1.0:
         return (array.astype(np.float32) + 1.0) / 2.0
-    raise DataError(f"{path}: float images span [{low:g}, {high:g}]; scale them to [0, 1] or [-1, 1]")
+    raise DataError(f"{where}: float values span [{low:g}, {high:g}]; scale the images to [0, 1] or [-1, 1]")
 
 
-def to_nchw(array: np.ndarray, path: Path) -> np.ndarray:
+def to_nchw(array: np.ndarray, where: str) -> np.ndarray:
     """Accept (N, H, W), (N, H, W, C) and (N, C, H, W) with C in {1, 3}."""
     if array.ndim == 3:
         return array[:, None]
@@ -38,9 +48,38 @@ def to_nchw(array: np.ndarray, path: Path) -> np.ndarray:
         return array
     if array.ndim == 4 and array.shape[3] in (1, 3):
         return array.transpose(0, 3, 1, 2)
-    raise DataError(
-        f"{path}: images have shape {array.shape}; expected (N, H, W), (N, H, W, C) or (N, C, H, W), C 1 or 3"
-    )
+    raise DataError(f"{where} has shape {array.shape}; expected (N, H, W), (N, H, W, C) or (N, C, H, W) with C 1 or 3")
+
+
+def check_labels(array: np.ndarray, count: int, where: str) -> torch.Tensor:
+    """One class index per image, (N,) int64: finite integers >= 0 below MAX_CLASSES. A class may be absent (the
+    samples of one class of a conditional generator are a valid set)."""
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise DataError(
+            f"{where} has shape {array.shape}; store one class index per image, shape (N,) "
+            "(one-hot labels: store labels.argmax(axis=1))"
+        )
+    if len(array) != count:
+        raise DataError(f"{where}: {len(array)} labels for {count} images; store one label per image")
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise DataError(f"{where} has dtype {array.dtype}; store the labels as integers 0..K-1")
+    invalid = ~np.isfinite(array) | (array != np.round(array)) | (array < 0)
+    if invalid.any():
+        raise DataError(
+            f"{where} holds {int(invalid.sum())} label(s) that are not whole numbers >= 0 (the first: "
+            f"{array[invalid][0]}); labels must be class indices 0..K-1"
+        )
+    highest = array.max()
+    if highest >= MAX_CLASSES:
+        raise DataError(
+            f"{where} runs up to {highest:g} with {len(np.unique(array))} distinct value(s); labels must number the "
+            f"classes 0..K-1 with K at most {MAX_CLASSES} (a class index sizes the conditional model's label "
+            "embedding). Renumber them (np.unique(labels, return_inverse=True)[1]), or leave them out for an "
+            "unconditional data set"
+        )
+    return torch.from_numpy(array.astype(np.int64))
 
 
 @DATASETS.register("npz")
@@ -54,13 +93,14 @@ def load_npz(cfg: DataConfig) -> RawImages:
     image_key = next((k for k in IMAGE_KEYS if k in arrays), None)
     if image_key is None:
         raise DataError(f"{path} has no 'images' (or 'x') array; it holds: {', '.join(arrays) or 'nothing'}")
-    images = to_nchw(to_unit_range(arrays[image_key], path), path)
+    where = f"{path}: array '{image_key}'"
+    if arrays[image_key].size == 0:
+        raise DataError(f"{where} is empty (shape {arrays[image_key].shape}); store at least one image")
+    images = to_nchw(to_unit_range(arrays[image_key], where), where)
     label_key = next((k for k in LABEL_KEYS if k in arrays), None)
     labels = None
     if label_key is not None:
-        labels = torch.from_numpy(np.asarray(arrays[label_key]).astype(np.int64).reshape(-1))
-        if len(labels) != len(images):
-            raise DataError(f"{path}: {len(labels)} labels for {len(images)} images")
+        labels = check_labels(arrays[label_key], len(images), f"{path}: array '{label_key}'")
     return RawImages(torch.from_numpy(np.ascontiguousarray(images)), labels)
 
 

@@ -68,6 +68,10 @@ class Metric:
         """The metric's values, under stable keys."""
         raise NotImplementedError
 
+    def note(self, values: dict[str, float]) -> str | None:
+        """A remark the result's provenance should carry about these values (e.g. why a value is NaN), or None."""
+        return None
+
 
 METRICS: Registry[type[Metric]] = Registry("metric")
 

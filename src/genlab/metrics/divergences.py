@@ -97,6 +97,10 @@ def wasserstein1(
     return float(wasserstein_distance(u, v, _weights(u_weights, u, "u_weights"), _weights(v_weights, v, "v_weights")))
 
 
+def _is_probability_vector(a: np.ndarray) -> bool:
+    return a.ndim == 1 and len(a) > 1 and bool((a >= 0).all()) and abs(a.sum() - 1.0) < 1e-9
+
+
 def emd(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> float:
     """Earth mover's distance between two equal-size point sets x (N, D) and y (N, D), uniform weights.
 
@@ -105,8 +109,18 @@ def emd(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> float:
     mean Euclidean distance of the optimal one-to-one assignment, solved exactly by
     ``scipy.optimize.linear_sum_assignment``. 1-D inputs are taken as N points on the line. The solver is O(N³):
     fine up to a few thousand points.
+
+    Two 1-D inputs that are both probability vectors (non-negative, summing to 1) are refused: they are almost
+    surely histograms on a shared support, whose distance is ``wasserstein1(support, support, p, q)``, while as
+    point sets two impulses at different places would be at distance 0. Pass (N, 1) columns to mean points.
     """
     x, y = to_numpy(x, "x"), to_numpy(y, "y")
+    if all(_is_probability_vector(a) for a in (x, y)):
+        raise ValueError(
+            "x and y look like histograms (1-D, non-negative, each summing to 1), but emd takes point sets; for "
+            "distributions on a shared support use wasserstein1(support, support, x, y), for points pass (N, 1) "
+            "columns"
+        )
     x, y = (a[:, None] if a.ndim == 1 else a for a in (x, y))
     if x.ndim != 2 or y.ndim != 2 or len(x) == 0 or x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must be point sets (N, D) of the same dimension D, got {x.shape} and {y.shape}")

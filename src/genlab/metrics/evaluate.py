@@ -18,6 +18,7 @@ preprocessing, sample counts, real split), because a FID without its provenance 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,7 +43,10 @@ class EvalResult:
     provenance: dict[str, object] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
-        return {"metrics": self.values, "provenance": self.provenance}
+        """The result for a JSON file: NaN and inf values (no value, e.g. an error bar that cannot be computed)
+        become null, so the file stays valid JSON."""
+        values = {k: v if math.isfinite(v) else None for k, v in self.values.items()}
+        return {"metrics": values, "provenance": self.provenance}
 
     def table(self) -> str:
         """The values as an aligned two-column table, with the provenance lines below."""
@@ -61,7 +65,7 @@ class Evaluator:
         self.cache = cache
         chosen_metrics(cfg.metrics, data.name, cfg.features)
         self.extractor: FeatureExtractor = make_extractor(
-            cfg.features, data.name, inception_weights=cfg.inception_weights, device=device
+            cfg.features, data.name, inception_weights=cfg.inception_weights, device=device, data_path=data.path
         )
         self._references: dict[str, Reference] = {}
 
@@ -87,6 +91,7 @@ class Evaluator:
         for metric in chosen.values():
             values.update(metric(inputs))
         provenance: dict[str, object] = {"n_fake": len(samples)}
+        notes = []
         if any(metric.in_feature_space for metric in chosen.values()):
             real = inputs.real
             n_real = len(real.extracted.features)
@@ -95,10 +100,13 @@ class Evaluator:
             biased = [m for m in chosen.values() if m.biased_below is not None and small < m.biased_below]
             if biased:
                 names = "/".join(m.label for m in biased)
-                provenance["note"] = (
+                notes.append(
                     f"{names} from {small} < {biased[0].biased_below} samples: biased, compare only with values at "
                     "the same n"
                 )
+        notes += [note for metric in chosen.values() if (note := metric.note(values))]
+        if notes:
+            provenance["note"] = "; ".join(notes)
         return EvalResult(values, provenance)
 
     def evaluate_generator(

@@ -195,10 +195,16 @@ def suite_classifier(kind: str, data_name: str) -> str | None:
 
 
 def make_extractor(
-    kind: str, data_name: str, *, inception_weights: str | None = None, device: torch.device | str = "cpu"
+    kind: str,
+    data_name: str,
+    *,
+    inception_weights: str | None = None,
+    device: torch.device | str = "cpu",
+    data_path: str | None = None,
 ) -> FeatureExtractor:
     """The extractor a config names: ``auto`` (the shipped classifier of the data set, raw points for 2-D toy
-    data), ``inception``, ``raw``, a shipped classifier's name or a classifier weights file."""
+    data), ``inception``, ``raw``, a shipped classifier's name or a classifier weights file. ``data_path`` (the
+    data set's ``data.path``) only completes the command the error message suggests."""
     from genlab.data.toy import MIXTURES
 
     if kind == "raw" or (kind == "auto" and data_name in MIXTURES):
@@ -207,9 +213,17 @@ def make_extractor(
         return InceptionFeatures(inception_weights, device)
     classifier = suite_classifier(kind, data_name)
     if classifier is None:
-        raise ConfigError(
-            f"no shipped feature extractor fits data set '{data_name}'. Set eval.features to inception (with "
-            "eval.inception_weights or GENLAB_INCEPTION_WEIGHTS) or to a classifier file from "
-            f"`genlab classifier train --data {data_name} --out clf.pt`"
-        )
+        raise ConfigError(no_extractor_message(data_name, data_path))
     return load_classifier(classifier, device)
+
+
+def no_extractor_message(data_name: str, data_path: str | None) -> str:
+    """Why ``eval.features: auto`` has nothing for ``data_name``, with the three ways forward as commands."""
+    path = f" --set data.path={data_path}" if data_path else ""
+    return (
+        f"no shipped feature extractor fits data set '{data_name}' (genlab ships classifiers for "
+        f"{', '.join(shipped_classifiers())}). Choose one with --features (eval.features): raw (pixels; needs no "
+        "download), inception (set GENLAB_INCEPTION_WEIGHTS or eval.inception_weights to the Inception-v3 FID "
+        "weights file pt_inception-2015-12-05-6726825d.pth), or a classifier of your own, trained on labelled "
+        f"images with `genlab classifier train --data {data_name}{path} --out clf.pt`, then --features clf.pt"
+    )

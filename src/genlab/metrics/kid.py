@@ -8,6 +8,8 @@ so values are comparable with theirs (up to which random subsets are drawn).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -55,9 +57,11 @@ def kid(
     Each subset draws ``subset_size`` samples without replacement from ``real`` (N, D) and, independently, from
     ``fake`` (M, D); ``subset_size`` is clipped to min(N, M) so small sets still give a value (with fewer distinct
     subsets). The std is the population std over subsets (ddof=0, as torch-fidelity's ``kid_subset_std``); it
-    measures the subset-to-subset spread, not the standard error of the mean. Subsets are drawn with a numpy
-    generator seeded by ``seed``, so the result is reproducible and the same on every device; tensors are computed
-    on their own device in float64.
+    measures the subset-to-subset spread, not the standard error of the mean. The std is NaN when there is no
+    spread to measure: a single subset, or subsets that each hold the whole of both sets (then every subset gives
+    the same value, and a std of round-off would pass for an error bar). Subsets are drawn with a numpy generator
+    seeded by ``seed``, so the result is reproducible and the same on every device; tensors are computed on their
+    own device in float64.
     """
     if subsets < 1 or subset_size < 2:
         raise ValueError(f"need subsets >= 1 and subset_size >= 2, got subsets={subsets}, subset_size={subset_size}")
@@ -79,7 +83,8 @@ def kid(
             for start in range(0, subsets, batch)
         ]
     )
-    return float(mmd2.mean()), float(mmd2.std(correction=0))
+    no_spread = subsets == 1 or m == len(r) == len(f)
+    return float(mmd2.mean()), math.nan if no_spread else float(mmd2.std(correction=0))
 
 
 @METRICS.register("kid")
@@ -98,3 +103,8 @@ class KID(Metric):
             subset_size=cfg.kid_subset_size,
         )
         return {"kid": mean, "kid_std": std}
+
+    def note(self, values: dict[str, float]) -> str | None:
+        if math.isnan(values["kid_std"]):
+            return "kid_std is NaN: every KID subset was the same (all samples, or a single one), so no error bar"
+        return None

@@ -15,6 +15,7 @@ import torch
 
 from genlab.data.toy import MIXTURES, Mixture
 from genlab.errors import ConfigError
+from genlab.metrics.arrays import feature_tensor
 from genlab.metrics.base import METRICS, Metric, MetricInputs
 from genlab.metrics.divergences import kl_divergence
 from genlab.metrics.features import load_classifier
@@ -47,9 +48,9 @@ def mode_stats(samples: torch.Tensor | np.ndarray, mixture: Mixture, threshold: 
     with its Table 1; it also keeps far-off points (which belong to no mode) from looking like coverage. Empty bins
     contribute 0 (0 log 0 = 0). A point exactly at ``threshold`` std is not high quality (PacGAN uses ``<``).
     """
-    points = torch.as_tensor(samples).detach().to("cpu", torch.float64)
+    points = feature_tensor(samples, "samples", device=torch.device("cpu"))
     means = torch.as_tensor(mixture.means, dtype=torch.float64)
-    if points.ndim != 2 or points.shape[1] != means.shape[1] or len(points) == 0:
+    if points.shape[1] != means.shape[1]:
         raise ValueError(f"samples must have shape (N, {means.shape[1]}) with N >= 1, got {tuple(points.shape)}")
     distances = (points[:, None, :] - means[None, :, :]).norm(dim=2)
     nearest, component = distances.min(dim=1)

@@ -21,7 +21,7 @@ from genlab.data import DataConfig, ImageSet, load_dataset
 from genlab.fileio import atomic_write
 from genlab.metrics.features import Extracted, FeatureExtractor
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 SUBSET_SEED = 0
 """The real subset is the first n of a permutation with this fixed seed, the same for every run and extractor."""
 
@@ -37,6 +37,8 @@ class Reference:
     labels: torch.Tensor | None
     description: str
     """Which real data, e.g. 'mnist train, 10000 of 60000 images at 32x32 (resize)'."""
+    shape: tuple[int, ...]
+    """One real sample's shape, (C, H, W) or (D,): what generated samples must match to be compared."""
     key: str
     cached: bool
     """Whether this came from the cache (False: computed now)."""
@@ -64,7 +66,8 @@ def reference_features(data_cfg: DataConfig, n: int, extractor: FeatureExtractor
         try:
             state = torch.load(path, map_location=extractor.device, weights_only=True)
             extracted = Extracted(state["features"], state["probabilities"])
-            return Reference(extracted, state["labels"], state["description"], key, cached=True)
+            shape = tuple(state["shape"])
+            return Reference(extracted, state["labels"], state["description"], shape, key, cached=True)
         except Exception:  # a damaged cache entry is recomputed and overwritten, never trusted
             pass
     data = load_dataset(data_cfg)
@@ -80,7 +83,8 @@ def reference_features(data_cfg: DataConfig, n: int, extractor: FeatureExtractor
             "probabilities": None if extracted.probabilities is None else extracted.probabilities.cpu(),
             "labels": labels,
             "description": description,
+            "shape": list(data.shape),
         }
         with atomic_write(path) as handle:
             torch.save(state, handle)
-    return Reference(extracted, labels, description, key, cached=False)
+    return Reference(extracted, labels, description, data.shape, key, cached=False)
