@@ -1,11 +1,12 @@
 import pytest
 import yaml
 
-from genlab.config import dump_config, load_config, presets
+from genlab.config import dump_config, load_config, presets, read_run_config
 from genlab.errors import ConfigError
 from genlab.models.gan import GANConfig
 from genlab.nets.dcgan import DCGAN
 from genlab.schema import COUNT, POSITIVE, SEED, check_arguments
+from genlab.train import RunDir
 
 
 def error_of(*overrides, source=None) -> str:
@@ -108,13 +109,76 @@ def test_all_problems_are_reported_at_once():
 
 def test_malformed_overrides_and_files(tmp_path):
     assert "must look like section.key=value" in error_of("train.steps")
-    assert "not a section" in error_of("model.objective=nonsaturating", "model.objective.extra=1")
+    assert "model.objective.name is the value 'nonsaturating', not a section" in error_of(
+        "model.objective=nonsaturating", "model.objective.name.extra=1"
+    )
     (tmp_path / "bad.yaml").write_text("train: [unclosed")
     assert "is not valid YAML" in error_of(source=tmp_path / "bad.yaml")
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
     assert "must hold a mapping" in error_of(source=tmp_path / "list.yaml")
     assert "`genlab config --list` shows the" in error_of(source=tmp_path / "missing.yaml")
     assert "did you mean 'wgan-gp-grid25'?" in error_of(source="wgan-gb-grid25")
+
+
+def test_set_goes_through_a_kind_shorthand_as_through_its_mapping():
+    # dcgan-digits says `objective: nonsaturating`; `genlab config` shows it as {name: nonsaturating, ...}.
+    objective = load_config("dcgan-digits", ["model.objective.name=wgan-gp", "model.objective.gp_weight=5"])
+    assert (objective.model.objective.name, objective.model.objective.gp_weight) == ("wgan-gp", 5)
+    after_minimax = load_config({}, ["model.objective=minimax", "model.objective.real_target=0.9"]).model.objective
+    assert (after_minimax.name, after_minimax.real_target) == ("minimax", 0.9)
+    generator = load_config({}, ["model.generator=mlp", "model.generator.width=32"]).model.generator
+    assert (generator.arch, generator.width) == ("mlp", 32)
+
+
+def test_set_of_another_kind_starts_the_section_afresh_and_the_same_kind_keeps_it():
+    gp = "model.objective={name: wgan-gp, gp_weight: 3}"
+    assert load_config({}, [gp, "model.objective.name=hinge"]).model.objective.gp_weight == 0  # not wgan-gp's 3
+    assert load_config({}, [gp, "model.objective.name=wgan-gp"]).model.objective.gp_weight == 3
+    assert load_config({"model": {"z_dim": 7}}, ["model.recipe=gan"]).model.z_dim == 7  # gan is the default kind
+    assert load_config({"model": {"z_dim": 7}}, ["model.recipe=vae"]).model.z_dim != 7
+
+
+@pytest.mark.parametrize("field", ["train.steps", "model.d_optim.lr", "data.limit", "data.channels", "eval.every"])
+def test_booleans_are_not_numbers(field):
+    assert f"{field}: must be a number, not true or false (got True)" in error_of(f"{field}=true")
+
+
+def test_numbers_still_read_as_before():
+    cfg = load_config({}, ["model.d_optim.lr=1", "model.g_optim.lr=1e-4", "data.channels=3", "train.report=false"])
+    assert (cfg.model.d_optim.lr, cfg.model.g_optim.lr, cfg.data.channels, cfg.train.report) == (1.0, 1e-4, 3, False)
+
+
+def test_empty_and_undecodable_config_files_are_named(tmp_path):
+    (tmp_path / "empty.yaml").write_text("# to do\n\n")
+    message = error_of(source=tmp_path / "empty.yaml")
+    assert "empty.yaml is empty (or holds only comments)" in message and "genlab config dcgan-digits" in message
+    (tmp_path / "child.yaml").write_text("extends: empty.yaml\ntrain: {steps: 5}\n")
+    assert "empty.yaml is empty" in error_of(source=tmp_path / "child.yaml")
+    (tmp_path / "latin1.yaml").write_bytes("name: run\ndata: {path: café}\n".encode("latin-1"))
+    assert "latin1.yaml is not UTF-8 text (byte 0xe9 on line 2); save it as UTF-8" in error_of(
+        source=tmp_path / "latin1.yaml"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("train: [unclosed\n", "config.yaml is not valid YAML"),
+        ("", "config.yaml is empty"),
+        ("- 1\n", "config.yaml must hold a mapping"),
+        (b"name: \xff\n", "config.yaml is not UTF-8 text"),
+        (None, "cannot read"),
+    ],
+)
+def test_a_damaged_run_config_is_named(tmp_path, text, expected):
+    run = RunDir(tmp_path)
+    if isinstance(text, bytes):
+        run.config_path.write_bytes(text)
+    elif text is not None:
+        run.config_path.write_text(text)
+    with pytest.raises(ConfigError, match=expected) as err:
+        read_run_config(run)
+    assert str(run.config_path) in str(err.value)
 
 
 def test_configs_are_immutable_and_dumps_are_complete():

@@ -24,7 +24,7 @@ from genlab.data.custom import CUSTOM, as_image_set
 from genlab.data.folder import EXTENSIONS, image_files, read_image, save_images
 from genlab.data.npz import save_npz
 from genlab.errors import DataError, GenlabError
-from genlab.fileio import write_json
+from genlab.fileio import ensure_writable, write_json
 from genlab.images import save_png, to_uint8
 from genlab.latent.explore import ae_vs_vae, arithmetic, direction, edit, embed, interpolate, traverse
 from genlab.metrics import EvalConfig, EvalResult, Evaluator
@@ -123,9 +123,9 @@ def resume(
     generator: nn.Module | None = None,
     discriminator: nn.Module | None = None,
 ) -> TrainResult:
-    """Continue a run from its latest checkpoint; ``overrides`` may change ``train.*``, ``doctor.*`` and ``accel.*``
-    only (under torchrun, every process resumes the same run). A run that :func:`fit` trained on your own data or
-    networks needs the same ``data``, ``generator`` and ``discriminator`` again."""
+    """Continue a run from its latest checkpoint; ``overrides`` may change ``train.*``, ``doctor.*``, ``eval.*`` and
+    ``accel.*`` only (under torchrun, every process resumes the same run). A run that :func:`fit` trained on your own
+    data or networks needs the same ``data``, ``generator`` and ``discriminator`` again."""
     images = None if data is None else as_image_set(data)
     with process_group(read_run_config(RunDir.open(run_dir)).device):
         trainer = resume_trainer(run_dir, overrides, data=images, networks=_networks(generator, discriminator))
@@ -239,12 +239,13 @@ def evaluate(
     changes = {"metrics": metrics, "n": n, "features": features}
     given = {k: v for k, v in changes.items() if v is not None}
     eval_cfg = validate_section(EvalConfig, {**cfg.eval.model_dump(), **given})
+    target = ensure_writable(Path(out) if out else run.run_dir / "eval.json")
+    pairs_figure = ensure_writable(run.run_dir / "closest-pairs.png") if "mem" in eval_cfg.metrics else None
     evaluator = Evaluator(eval_cfg, cfg.data, resolve_device(device))
     result, samples = evaluate_recipe(evaluator, recipe)
-    if "mem" in eval_cfg.metrics:
+    if pairs_figure is not None:
         pairs, real_images = evaluator.closest_pairs(samples)
-        figure = plot_closest_pairs(samples.cpu(), real_images, pairs, run.run_dir / "closest-pairs.png")
-        result.provenance["closest_pairs"] = str(figure)
+        result.provenance["closest_pairs"] = str(plot_closest_pairs(samples.cpu(), real_images, pairs, pairs_figure))
     result.provenance |= {
         "checkpoint": str(checkpoint),
         "step": state["step"],
@@ -252,7 +253,7 @@ def evaluate(
         "latent_seed": eval_cfg.seed,
     }
     _note_short_sets(result, eval_cfg.n)
-    write_json(Path(out) if out else run.run_dir / "eval.json", result.as_dict())
+    write_json(target, result.as_dict())
     return result
 
 
@@ -274,12 +275,13 @@ def likelihood(
     run = open_run(path, device)
     if not isinstance(run.recipe, VAE):
         raise GenlabError(f"{run.checkpoint} holds a {run.config.model.recipe}; the likelihood needs a VAE run")
+    target = ensure_writable(Path(out) if out else run.run_dir / "likelihood.json")
     test = load_dataset(run.config.data.model_copy(update={"split": "test", "limit": n}))
     start = time.perf_counter()
     result = estimate_nll(run.recipe, test.images, k, seed)
     result |= {"seconds": round(time.perf_counter() - start, 1), "checkpoint": str(run.checkpoint)}
     result["step"] = run.state["step"]
-    write_json(Path(out) if out else run.run_dir / "likelihood.json", result)
+    write_json(target, result)
     return result
 
 
@@ -323,6 +325,7 @@ def pretrain_finetune(
     run = open_run(path, device)
     if not isinstance(run.recipe, AutoEncoder):
         raise GenlabError(f"{run.checkpoint} holds a {run.config.model.recipe}; pre-training needs an autoencoder run")
+    target = ensure_writable(Path(out) if out else run.run_dir / "pretrain-finetune.json")
     rows = [few_labels(run.recipe, run.config.data, n, seed, steps).as_dict() for n in n_per_class for seed in seeds]
     summary = {}
     for n in n_per_class:
@@ -331,7 +334,7 @@ def pretrain_finetune(
             std = values.std().item() if len(values) > 1 else 0.0
             summary[f"{kind}/{n}"] = {"mean": values.mean().item(), "std": std}
     result = {"run": str(run.run_dir), "steps": steps, "rows": rows, "summary": summary}
-    write_json(Path(out) if out else run.run_dir / "pretrain-finetune.json", result)
+    write_json(target, result)
     return result
 
 
@@ -355,6 +358,8 @@ def evaluate_images(
     the real set are converted to it (grey repeated to RGB, RGB to luma), as the provenance notes. The real
     features are cached like a run's reference statistics.
     """
+    if out is not None:
+        ensure_writable(out)
     real_cfg = image_source(real, size or 128, real_split)
     fake_cfg = image_source(fake, size or 128, "all")
     settings = {"metrics": list(metrics), "features": features, "real_split": real_split}
@@ -436,6 +441,8 @@ def train_classifier(
     ``data`` picks the ready config ``classifier-DATA`` when there is one, else the MNIST one with
     ``data.name=DATA`` (add ``--set data.path=...`` for folders).
     """
+    if out is not None:
+        ensure_writable(out)
     preset = f"classifier-{data}"
     if preset in presets():
         cfg = load_config(preset, overrides)
@@ -454,11 +461,11 @@ def export_classifier(run_dir: str | Path, out: str | Path | None = None) -> Cla
     checkpoint, state, cfg, recipe = run
     if not isinstance(recipe, Classifier):
         raise GenlabError(f"{checkpoint} holds a {cfg.model.recipe}, not a classifier")
+    weights = ensure_writable(Path(out) if out else run.run_dir / "classifier.pt")
     test = load_dataset(cfg.data.model_copy(update={"split": "test", "limit": None}))
     if test.labels is None:
         raise GenlabError(f"data set '{cfg.data.name}' has no labels to test the classifier on")
     accuracy = recipe.accuracy(test.images.to(recipe.device), test.labels.to(recipe.device))
-    weights = Path(out) if out else run.run_dir / "classifier.pt"
     info = {
         "data": cfg.data.name,
         "test_accuracy": accuracy,

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from genlab.config import Config, read_run_config, write_run_config
+from genlab.config import Config, check_resumable, read_run_config, write_run_config
 from genlab.data import ImageSet, Sampler, load_dataset
 from genlab.data.custom import CUSTOM
 from genlab.data.toy import MIXTURES
@@ -30,7 +30,7 @@ from genlab.metrics.reference import real_subset
 from genlab.models import Recipe
 from genlab.models.base import HookContext
 from genlab.models.gan import GANConfig
-from genlab.train import Acceleration, Checkpoints, LRDecay, RunDir, Trainer, resolve_device
+from genlab.train import Acceleration, Checkpoints, LRDecay, RunDir, Trainer, load_checkpoint, resolve_device
 from genlab.train.distributed import current_world, data_parallel
 from genlab.train.doctor import SAMPLE_CHECK_N, TrainingDoctor, doctor_features
 from genlab.train.evaluation import Evaluation
@@ -119,9 +119,14 @@ def resume_trainer(
     networks: Networks | None = None,
 ) -> Trainer:
     """A trainer that continues a run from its latest checkpoint; ``overrides`` may change ``train.*``,
-    ``doctor.*`` and ``accel.*``. A run trained on data or networks handed in from Python needs them again."""
+    ``doctor.*``, ``eval.*`` and ``accel.*``, and so may an edit of RUN/config.yaml (checked against the config the
+    checkpoint stores). A run trained on data or networks handed in from Python needs them again."""
     run = RunDir.open(run_dir)
-    return build_trainer(read_run_config(run, overrides), run, resume=True, data=data, networks=networks)
+    config = read_run_config(run, overrides)
+    checkpoint = run.latest_checkpoint()
+    # Read twice (here, then by Trainer.restore), so that a refused resume loads no data and builds nothing.
+    check_resumable(config, load_checkpoint(checkpoint)["config"], run, checkpoint)
+    return build_trainer(config, run, resume=True, data=data, networks=networks)
 
 
 def build_recipe(config: Config, data: ImageSet, device: torch.device, networks: Networks | None = None) -> Recipe:

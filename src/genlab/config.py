@@ -25,13 +25,15 @@ from genlab.models import RECIPES, ModelConfig
 from genlab.models.base import RunDefaults
 from genlab.models.gan import GANConfig
 from genlab.registry import did_you_mean
-from genlab.schema import Range, Section, config_error, registered
+from genlab.schema import Range, Section, config_error, registered, subsection
 from genlab.train.accel import AccelConfig
 from genlab.train.doctor import DoctorConfig
 from genlab.train.lr_decay import DecayKind
 from genlab.train.rundir import RunDir
 
 PRESETS_DIR = Path(__file__).parent / "presets"
+DEFAULT_EXAMPLE = "dcgan-digits"
+"""The ready config that error messages suggest (bundled data, trains in about a minute)."""
 
 
 class TrainConfig(Section):
@@ -144,12 +146,13 @@ def read_yaml(source: str | Path, _relative_to: Path | None = None, _seen: tuple
     path = _find_config(source, _relative_to).resolve()
     if path in _seen:
         raise ConfigError(f"{path}: 'extends' loops back to itself ({' -> '.join(p.name for p in (*_seen, path))})")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a mapping of settings (key: value), not {type(data).__name__}")
+    # Training with every default is `load_config({})` from Python; an empty file is a mistake (the wrong file, or
+    # one not saved yet), which would otherwise train the default model on the default data.
+    data = _read_mapping(
+        path,
+        f"write settings into it (`genlab config {DEFAULT_EXAMPLE} > {path.name}` writes a ready config to edit) or "
+        f"train a ready config by name (`genlab train {DEFAULT_EXAMPLE}`; `genlab config --list` lists them)",
+    )
     base = data.pop("extends", None)
     if base is not None:
         if not isinstance(base, str):
@@ -158,8 +161,36 @@ def read_yaml(source: str | Path, _relative_to: Path | None = None, _seen: tuple
     return data, str(path)
 
 
+def _read_mapping(path: Path, if_empty: str) -> dict[str, Any]:
+    """The settings a YAML file holds; a file that cannot be read, decoded or parsed, holds nothing or no mapping is
+    a :class:`ConfigError` naming it (``if_empty`` says what to do about an empty one)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} on line {line}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if data is None:
+        raise ConfigError(f"{path} is empty (or holds only comments): {if_empty}")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of settings (key: value), not {type(data).__name__}")
+    return data
+
+
 def apply_override(data: dict[str, Any], override: str) -> None:
-    """Apply one ``dotted.key=value`` override in place; the value is parsed as YAML (``1e-4``, ``[1, 2]``)."""
+    """Apply one ``dotted.key=value`` override in place; the value is parsed as YAML (``1e-4``, ``[1, 2]``).
+
+    The path follows the config's schema, so it goes through a kind's shorthand as through the mapping it stands
+    for (``objective: minimax`` is ``{name: minimax}``), and setting a kind key to another kind starts that section
+    afresh, as :func:`merge` does: the old kind's parameters would not fit the new one.
+    """
     key, sep, text = override.partition("=")
     parts = key.strip().split(".")
     if not sep or not all(parts):
@@ -168,18 +199,23 @@ def apply_override(data: dict[str, Any], override: str) -> None:
         value = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"override '{override}': the value is not valid YAML ({exc})") from None
-    node = data
+    node, section, kinds = data, Config, None
     for depth, part in enumerate(parts[:-1]):
         child = node.get(part)
+        section, kinds = subsection(section, part, child)
         if child is None:  # absent or switched off (e.g. `ema: null`): setting a sub-key switches it on
             child = node[part] = {}
+        elif isinstance(child, str) and kinds is not None:  # a kind's shorthand, e.g. `objective: minimax`
+            child = node[part] = {kinds.key: child}
         if not isinstance(child, dict):
             where = ".".join(parts[: depth + 1])
             raise ConfigError(
-                f"override '{override}': {where} is the value {child!r}, not a section; "
-                f"set it whole instead, e.g. {where}={{name: {child}}}"
+                f"override '{override}': {where} is the value {child!r}, not a section; set it whole instead "
+                f"({where}=VALUE)"
             )
         node = child
+    if kinds is not None and parts[-1] == kinds.key and value != kinds.name_of(node):
+        node.clear()  # another kind: its parameters start from its defaults
     node[parts[-1]] = value
 
 
@@ -206,8 +242,12 @@ def dump_config(cfg: Config) -> str:
     return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
 
 
-RESUMABLE_SECTIONS = ("train", "doctor", "accel")
-"""The config sections a resumed run may change (the networks and data must match the checkpoint)."""
+RESUMABLE_SECTIONS = ("train", "doctor", "eval", "accel")
+"""The config sections a resumed run may change: how long and how it trains, how it is watched and measured, the
+speed switches. The networks, objective and data must match the checkpoint. ``eval`` reads the model and never
+changes it, so a run whose evaluation cannot start (a classifier file moved, Inception weights elsewhere on another
+machine) can be rescued; its eval/* curves before and after a change are then measured differently."""
+_RESUMABLE = ", ".join(f"{name}.*" for name in RESUMABLE_SECTIONS)
 
 
 def write_run_config(run: RunDir, cfg: Config) -> None:
@@ -217,13 +257,46 @@ def write_run_config(run: RunDir, cfg: Config) -> None:
 
 
 def read_run_config(run: RunDir, overrides: list[str] | tuple[str, ...] = ()) -> Config:
-    """A run's config; on resume only ``train.*``, ``doctor.*`` and ``accel.*`` may change."""
-    data = yaml.safe_load(run.config_path.read_text())
+    """A run's config; on resume only the :data:`RESUMABLE_SECTIONS` may change."""
+    data = _read_mapping(
+        run.config_path,
+        "genlab writes the run's settings there when training starts; undo the edit, or train a new run",
+    )
     for override in overrides:
         if override.split(".", 1)[0].strip() not in RESUMABLE_SECTIONS:
             raise ConfigError(
-                f"cannot change '{override.split('=', 1)[0]}' when resuming: only train.*, doctor.* and accel.* "
-                "settings can change (for example train.steps); start a new run to change the model or data"
+                f"cannot change '{override.split('=', 1)[0]}' when resuming: only {_RESUMABLE} settings can change "
+                "(for example train.steps); start a new run to change the model or data"
             )
         apply_override(data, override)
     return validate_config(data, str(run.config_path))
+
+
+def check_resumable(cfg: Config, trained: dict[str, Any], run: RunDir, checkpoint: Path) -> None:
+    """Refuse a resume whose config differs, outside the :data:`RESUMABLE_SECTIONS`, from ``trained``, the config
+    stored in ``checkpoint``: an edit of RUN/config.yaml must not get around the rule that ``--set`` follows."""
+    old = _flat(validate_config(trained, str(checkpoint)).model_dump(mode="json"))
+    new = _flat(cfg.model_dump(mode="json"))
+    changed = [
+        f"{key}: {old.get(key, '(unset)')} → {new.get(key, '(unset)')}"
+        for key in old | new
+        if key.split(".", 1)[0] not in RESUMABLE_SECTIONS and old.get(key) != new.get(key)
+    ]
+    if changed:
+        shown = "; ".join(changed[:8]) + (f"; and {len(changed) - 8} more" if len(changed) > 8 else "")
+        raise ConfigError(
+            f"{run.config_path} differs from the config that {checkpoint.name} was trained with, in settings a resumed "
+            f"run cannot change ({shown}); undo the edit to continue the run, or train a new run with these "
+            f"settings. Resuming may change {_RESUMABLE} (also with --set)"
+        )
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one mapping of dotted keys (``model.d_optim.lr``) to the values that are no mappings."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            flat |= _flat(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

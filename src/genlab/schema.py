@@ -9,9 +9,10 @@ that name (:func:`registered`), so adding a kind touches only the file that defi
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +21,8 @@ from pydantic import (
     ConfigDict,
     SerializeAsAny,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -49,6 +52,30 @@ class Section(BaseModel):
                         },
                     )
         return data
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """pydantic's lax mode reads true/false as 1/0, so ``train.steps: true`` would train one step."""
+        if isinstance(value, bool) and _numeric(cls.model_fields[info.field_name].annotation):
+            raise PydanticCustomError("bool_number", "must be a number, not true or false")
+        return value
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field holds only numbers (int, float, a choice of numbers such as ``Literal[1, 3]``; or None)."""
+    union = get_origin(annotation) in (Union, types.UnionType)
+    options = [_bare(t) for t in (get_args(annotation) if union else (annotation,)) if t is not type(None)]
+    return bool(options) and all(t in (int, float) or _number_choice(t) for t in options)
+
+
+def _bare(annotation: Any) -> Any:
+    """``int`` for ``Annotated[int, Range(...)]``."""
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+
+
+def _number_choice(annotation: Any) -> bool:
+    return get_origin(annotation) is Literal and all(type(v) in (int, float) for v in get_args(annotation))
 
 
 @dataclass(frozen=True)
@@ -132,12 +159,34 @@ PowerOfTwo = AfterValidator(_power_of_two)
 S = TypeVar("S", bound=Section)
 
 
+@dataclass(frozen=True)
+class Kinds:
+    """What :func:`registered` records on its field: the ``registry`` that picks the section's class by the value of
+    its ``key`` (``default`` when absent), so that config tools can follow a raw mapping through the schema."""
+
+    registry: Registry
+    key: str
+    default: str
+
+    def name_of(self, value: Any) -> Any:
+        """The kind a raw value names: a shorthand string itself, a mapping's ``key``, else the default."""
+        if isinstance(value, str):
+            return value
+        return value.get(self.key, self.default) if isinstance(value, dict) else self.default
+
+    def section(self, value: Any) -> type[Section] | None:
+        """The class of the kind ``value`` names (None for an unknown name: validation reports it)."""
+        name = self.name_of(value)
+        return self.registry.get(name) if isinstance(name, str) and name in self.registry else None
+
+
 def registered(base: type[S], registry: Registry[type[S]], key: str = "name") -> Any:
     """Annotated type for a section whose class is chosen by ``registry`` from its ``key`` field.
 
     Accepts the bare name as a shorthand (``objective: nonsaturating``) and a mapping with parameters
     (``objective: {name: wgan-gp, gp_weight: 10}``); serialises with the chosen subclass's fields.
     """
+    kinds = Kinds(registry, key, base.model_fields[key].default)
 
     def dispatch(value: Any) -> Any:
         if isinstance(value, base):
@@ -150,12 +199,25 @@ def registered(base: type[S], registry: Registry[type[S]], key: str = "name") ->
                 "expected a {kind} name or a mapping with a '{key}' key",
                 {"kind": registry.kind, "key": key},
             )
-        name = value.get(key, base.model_fields[key].default)
+        name = kinds.name_of(value)
         if name not in registry:
             raise PydanticCustomError("unknown_name", "{message}", {"message": registry.unknown_message(str(name))})
         return registry.get(name).model_validate(value)
 
-    return Annotated[SerializeAsAny[base], BeforeValidator(dispatch)]
+    return Annotated[SerializeAsAny[base], BeforeValidator(dispatch), kinds]
+
+
+def subsection(section: type[BaseModel] | None, name: str, value: Any) -> tuple[type[BaseModel] | None, Kinds | None]:
+    """The section class of field ``name`` of ``section`` holding the raw ``value``, and the field's :class:`Kinds`
+    when :func:`registered` made it; None for a field that is unknown or holds no section."""
+    field = section.model_fields.get(name) if section is not None else None
+    if field is None:
+        return None, None
+    kinds = next((item for item in field.metadata if isinstance(item, Kinds)), None)
+    if kinds is not None:
+        return kinds.section(value), kinds
+    classes = [t for t in (field.annotation, *get_args(field.annotation)) if isinstance(t, type)]
+    return next((t for t in classes if issubclass(t, BaseModel)), None), None
 
 
 def register_section(registry: Registry[type[S]], key: str = "name"):

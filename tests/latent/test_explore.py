@@ -8,6 +8,7 @@ from PIL import Image
 import genlab
 from genlab.cli import main
 from genlab.errors import GenlabError
+from genlab.latent import explore
 
 SIDE = 16
 
@@ -29,6 +30,18 @@ def digits_run(tmp_path_factory):
     ]
     genlab.fit("dcgan-digits", overrides, out=out)
     return out
+
+
+def test_a_figure_that_cannot_be_written_is_refused_before_the_work(tiny_config, tmp_path, monkeypatch):
+    genlab.fit(tiny_config("train.steps=2", "train.report=false"), out=tmp_path / "run")
+    (tmp_path / "file.txt").write_text("not a folder")
+
+    def compute(*args, **kwargs):
+        raise AssertionError("computed although the figure could not be written")
+
+    monkeypatch.setattr(explore, "latent_path", compute)
+    with pytest.raises(GenlabError, match=r"file\.txt is a file, not a folder"):
+        genlab.interpolate(tmp_path / "run", device="cpu", out=tmp_path / "file.txt" / "walk.png")
 
 
 def test_interpolation_figure_has_one_walk_per_row(digits_run, tmp_path):

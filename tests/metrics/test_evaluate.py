@@ -14,7 +14,7 @@ from genlab import api
 from genlab.cli import main
 from genlab.data import DataConfig, load_dataset
 from genlab.data.toy import MIXTURES
-from genlab.errors import ConfigError
+from genlab.errors import ConfigError, GenlabError
 from genlab.metrics import EvalConfig, Evaluator
 from genlab.metrics.features import load_classifier
 from genlab.metrics.reference import reference_features
@@ -121,6 +121,20 @@ def test_evaluate_a_run_uses_the_ema_generator_and_writes_eval_json(tiny_config,
     assert set(saved["metrics"]) == {"fid", "is", "is_std"}
     assert saved["provenance"]["generator"] == "generator_ema" and saved["provenance"]["step"] == 20
     assert f"{saved['metrics']['fid']:.6g}" in shown
+
+
+def test_evaluate_refuses_an_output_it_cannot_write_before_computing(tiny_config, tmp_path, monkeypatch):
+    api.fit(tiny_config("train.steps=2", "train.report=false"), out=tmp_path / "run")
+    (tmp_path / "file.txt").write_text("not a folder")
+
+    def compute(*args, **kwargs):
+        raise AssertionError("evaluated although the result could not be written")
+
+    monkeypatch.setattr(api, "Evaluator", compute)
+    with pytest.raises(
+        GenlabError, match=r"cannot write .*file\.txt/eval\.json \(.*file\.txt is a file, not a folder\)"
+    ):
+        api.evaluate(tmp_path / "run", out=tmp_path / "file.txt" / "eval.json", device="cpu")
 
 
 def test_evaluate_any_two_image_sets_from_the_cli(digits_test, tmp_path, capsys, monkeypatch):

@@ -105,7 +105,8 @@ COMPILED_CASES = {
     "spectral-norm-projection-cgan": ["model.discriminator.spectral_norm=true", "model.condition=projection"],
     "began-autoencoder-d-ema": [
         "model.objective.name=began",
-        "model.discriminator.arch=autoencoder",
+        "model.discriminator.arch=autoencoder",  # another kind: starts from its defaults
+        "model.discriminator.width=8",
         "model.tricks.ema.decay=0.9",
     ],
 }

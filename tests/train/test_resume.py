@@ -1,4 +1,5 @@
 import pytest
+import yaml
 
 from genlab.build import build_trainer, resume_trainer
 from genlab.errors import ConfigError
@@ -76,6 +77,32 @@ def test_resume_may_only_change_train_settings(tiny_config, tmp_path):
     train(tiny_config, tmp_path / "run", "train.steps=2")
     with pytest.raises(ConfigError, match=r"cannot change 'model\.z_dim' when resuming"):
         resume_trainer(tmp_path / "run", ["model.z_dim=3"])
+
+
+def test_a_hand_edit_of_config_yaml_is_held_to_the_same_rule_as_set(tiny_config, tmp_path):
+    train(tiny_config, tmp_path / "run", "train.steps=2")
+    config_path = tmp_path / "run" / "config.yaml"
+    original = yaml.safe_load(config_path.read_text())
+    edited = {**original, "seed": 5, "model": {**original["model"], "z_dim": 3}}
+    config_path.write_text(yaml.safe_dump(edited))
+    with pytest.raises(ConfigError, match=r"differs from the config that ckpt-00000002\.pt was trained with") as err:
+        resume_trainer(tmp_path / "run", ["train.steps=3"])
+    assert "(seed: 0 → 5; model.z_dim: 8 → 3); undo the edit" in str(err.value)
+    config_path.write_text(yaml.safe_dump({**original, "train": {**original["train"], "steps": 3}}))
+    assert resume_trainer(tmp_path / "run").fit().step == 3  # train.* may change, by --set or by hand
+
+
+def test_evaluation_that_cannot_start_stops_a_resume_before_step_1_and_eval_may_change(tiny_config, tmp_path):
+    train(tiny_config, tmp_path / "run", "train.steps=2")
+    saved = RunDir(tmp_path / "run").checkpoints()
+    bad = ["train.steps=4", "eval.every=2", "eval.features=moved/clf.pt"]
+    with pytest.raises(
+        ConfigError, match=r"evaluation during training \(eval\.every: 2\) cannot start: .*moved/clf\.pt"
+    ):
+        resume_trainer(tmp_path / "run", bad)
+    assert RunDir(tmp_path / "run").checkpoints() == saved
+    resume_trainer(tmp_path / "run", ["train.steps=4", "eval.every=2", "eval.n=32", "eval.metrics=[fid]"]).fit()
+    assert [r["step"] for r in read_metrics(tmp_path / "run" / "metrics.jsonl") if "eval/fid" in r] == [4]
 
 
 def test_resuming_a_finished_run_does_nothing_and_says_so(tiny_config, tmp_path, capsys):

@@ -17,7 +17,7 @@ import torch
 from genlab.data.base import fit_images, load_dataset, set_channels
 from genlab.data.folder import read_image
 from genlab.errors import GenlabError
-from genlab.fileio import write_json
+from genlab.fileio import ensure_writable, write_json
 from genlab.images import save_png
 from genlab.latent.arithmetic import LabelledLatents, label_latents
 from genlab.latent.arithmetic import arithmetic as latent_arithmetic
@@ -53,8 +53,12 @@ def _seeded(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _figure(run: OpenRun, out: str | Path | None, name: str, images: torch.Tensor, per_row: int) -> Path:
-    path = Path(out) if out else run.run_dir / "latent" / name
+def _figure_path(run: OpenRun, out: str | Path | None, name: str) -> Path:
+    """Where a figure goes (``out``, else RUN_DIR/latent/NAME), checked to be writable before the work for it."""
+    return ensure_writable(Path(out) if out else run.run_dir / "latent" / name)
+
+
+def _figure(path: Path, images: torch.Tensor, per_row: int) -> Path:
     return save_png(render_samples(images, nrow=per_row), path)
 
 
@@ -107,12 +111,14 @@ def interpolate(
     check_arguments(steps=(steps, PAIR), rows=(rows, COUNT), points=(points, PAIR), seed=(seed, SEED))
     run = open_run(path, device) if images is not None else _generative(path, device)
     recipe = run.recipe
+    figure = _figure_path(run, out, f"interpolate-{'images-' if images is not None else ''}{mode}.png")
     if images is not None:
         shape = tuple(run.state["data"]["shape"])
         pictures = [_read_picture(p, shape) for p in images]
         walk = interpolate_images(recipe, *pictures, steps=steps, mode=mode)
-        figure = _figure(run, out, f"interpolate-images-{mode}.png", walk, steps)
-        return _numbers(figure, {"mode": mode, "rows": 1, "frames": steps, "images": [str(p) for p in images]})
+        return _numbers(
+            _figure(figure, walk, steps), {"mode": mode, "rows": 1, "frames": steps, "images": [str(p) for p in images]}
+        )
     z = recipe.latents(rows * points, generator=_seeded(seed)).view(rows, points, -1)
     walks = torch.stack([latent_path(chosen, steps, mode) for chosen in z])  # (rows, frames, d)
     frames = walks.shape[1]
@@ -120,8 +126,7 @@ def interpolate(
     per_image = None if labels is None else labels.repeat_interleave(frames)
     with torch.no_grad():
         decoded = recipe.decode(walks.flatten(0, 1), per_image)
-    figure = _figure(run, out, f"interpolate-{mode}.png", decoded, frames)
-    return _numbers(figure, {"mode": mode, "rows": rows, "frames": frames, "seed": seed})
+    return _numbers(_figure(figure, decoded, frames), {"mode": mode, "rows": rows, "frames": frames, "seed": seed})
 
 
 def _read_picture(path: str | Path, shape: tuple[int, ...]) -> torch.Tensor:
@@ -185,6 +190,7 @@ def arithmetic(
     check_arguments(n=(n, COUNT), seed=(seed, SEED))
     run = _generative(path, device)
     recipe = run.recipe
+    figure = _figure_path(run, out, "arithmetic.png")
     clf = run_classifier(run, classifier)
     samples = label_samples(run, n, seed, clf)
     chosen = {
@@ -218,8 +224,7 @@ def arithmetic(
     for name, fn in attribute_functions(["ink", "slant"], clf).items():
         numbers[f"result_{name}"] = float(fn(result_images[:1])[0])
         numbers[f"mean_c_{name}"] = float(fn(mean_c)[0])
-    figure = _figure(run, out, "arithmetic.png", torch.cat(rows), width)
-    return _numbers(figure, numbers)
+    return _numbers(_figure(figure, torch.cat(rows), width), numbers)
 
 
 def edit(
@@ -246,6 +251,7 @@ def edit(
     check_arguments(n=(n, COUNT), seed=(seed, SEED))
     run = _generative(path, device)
     recipe = run.recipe
+    figure = _figure_path(run, out, f"edit-to-{to_class}.png")
     clf = run_classifier(run, classifier)
     if not 0 <= to_class < clf.net.num_classes:
         raise GenlabError(f"--to-class {to_class}: the classifier knows classes 0..{clf.net.num_classes - 1}")
@@ -260,7 +266,7 @@ def edit(
     shown = (~result.already).nonzero().flatten()[:show]
     with torch.no_grad():
         before, after = recipe.decode(result.z_before[shown]), recipe.decode(result.z_after[shown])
-    figure = _figure(run, out, f"edit-to-{to_class}.png", torch.cat([before, after]), max(len(shown), 1))
+    figure = _figure(figure, torch.cat([before, after]), max(len(shown), 1))
     written = _numbers(figure, numbers)
     if numbers["edited"] and not numbers["succeeded"]:
         written.failure = (
@@ -295,6 +301,7 @@ def direction(
     check_arguments(n=(n, PAIR), seed=(seed, SEED))
     run = _generative(path, device)
     recipe = run.recipe
+    figure = _figure_path(run, out, "direction.png")
     if recipe.num_classes is not None:
         raise GenlabError("directions are found in the z of unconditional generators; use --class for a class")
     clf = run_classifier(run, classifier)
@@ -323,8 +330,7 @@ def direction(
         **measured.as_dict(),
         "class_changed": float((moved_class != samples.classes[~fit_half]).float().mean()),
     }
-    figure = _figure(run, out, "direction.png", grid, len(strengths))
-    return _numbers(figure, numbers)
+    return _numbers(_figure(figure, grid, len(strengths)), numbers)
 
 
 def _test_images(run: OpenRun, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -355,6 +361,7 @@ def embed(
     codes (autoencoder and VAE runs: the encoder's output or posterior mean)."""
     check_arguments(n=(n, COUNT), seed=(seed, SEED))
     run = open_run(path, device)
+    _figure_path(run, out, f"embedding-{method}.png")  # the folder; the file is named after the method used
     images, labels = _test_images(run, n)
     codes = _encode(run.recipe, images).cpu().numpy()
     points, used = project(codes, method, seed)
@@ -383,6 +390,7 @@ def traverse(
     check_arguments(span=(span, POSITIVE), steps=(steps, PAIR), seed=(seed, SEED))
     run = open_run(path, device)
     recipe = run.recipe
+    figure = _figure_path(run, out, "traverse.png")
     codes = _encode(recipe, _test_images(run, 1000)[0])
     spread = codes.std(0)
     chosen = dims if dims is not None else spread.argsort(descending=True)[: min(8, len(spread))].tolist()
@@ -394,7 +402,7 @@ def traverse(
         images = recipe.decode(sweep_codes(base, chosen, offsets))
     rows = images.view(len(chosen), steps, *images.shape[1:])
     change = (rows[:, -1] - rows[:, 0]).abs().flatten(1).mean(1)
-    figure = _figure(run, out, "traverse.png", images, steps)
+    figure = _figure(figure, images, steps)
     numbers = {"dims": chosen, "span": span, "spread": spread[chosen].tolist(), "pixel_change": change.tolist()}
     return _numbers(figure, numbers)
 
@@ -420,6 +428,7 @@ def ae_vs_vae(
             f"the two runs were trained on different data sets ({ae.config.data.name}, {vae.config.data.name}); "
             "compare runs on the same data"
         )
+    figure = ensure_writable(out)
     size = vae.state["data"]["shape"][-1]
     images = _test_images(vae, 1000)[0]
     rows = [images[:n]]
@@ -440,6 +449,6 @@ def ae_vs_vae(
         numbers[f"{name}_confident_decodes"] = (confidence > 0.9).float().mean().item()
         rows.append(decoded[:n])
     ordered = [rows[0], rows[1], rows[3], rows[2], rows[4]]  # images, AE recon, VAE recon, AE decodes, VAE samples
-    figure = save_png(render_samples(torch.cat(ordered), nrow=n), out)
+    save_png(render_samples(torch.cat(ordered), nrow=n), figure)
     numbers["rows"] = ["test images", "AE reconstructions", "VAE reconstructions", "AE random codes", "VAE samples"]
     return _numbers(figure, numbers)

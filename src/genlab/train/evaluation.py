@@ -11,6 +11,7 @@ import torch
 
 from genlab import keys
 from genlab.data import DataConfig
+from genlab.errors import ConfigError, GenlabError
 from genlab.hooks import Hook, Moment
 from genlab.metrics import EvalConfig, EvalResult, Evaluator
 from genlab.models import Recipe
@@ -30,16 +31,22 @@ def evaluate_recipe(evaluator: Evaluator, recipe: Recipe) -> tuple[EvalResult, t
 
 class Evaluation(Hook):
     """Every ``cfg.every`` steps (and after the last), score the recipe's generator against ``data`` with ``cfg``'s
-    metrics; the values are logged as ``eval/NAME`` records. The evaluator (feature network and the cached real
-    features) is built on first use."""
+    metrics; the values are logged as ``eval/NAME`` records. The evaluator (its feature network) is built with the
+    hook, before step 1: a wrong eval.features or weights file found at the first evaluation would stop a run that
+    has no checkpoint yet. The real features are computed at the first evaluation."""
 
     def __init__(self, recipe: Recipe, cfg: EvalConfig, data: DataConfig, device: torch.device):
-        self.recipe, self.cfg, self.data, self.device = recipe, cfg, data, device
+        self.recipe = recipe
         self.every = cfg.every
-        self._evaluator: Evaluator | None = None
+        try:
+            self.evaluator = Evaluator(cfg, data, device)
+        except GenlabError as exc:
+            raise ConfigError(
+                f"evaluation during training (eval.every: {cfg.every}) cannot start: {str(exc).rstrip('.')}. Fix the "
+                "eval settings (eval.features, eval.inception_weights, eval.metrics), or set eval.every=0 to train "
+                "without it"
+            ) from None
 
     def __call__(self, moment: Moment) -> None:
-        if self._evaluator is None:
-            self._evaluator = Evaluator(self.cfg, self.data, self.device)
-        result, _ = evaluate_recipe(self._evaluator, self.recipe)
+        result, _ = evaluate_recipe(self.evaluator, self.recipe)
         moment.log.write({keys.STEP: moment.step, **{keys.EVAL_PREFIX + k: v for k, v in result.values.items()}})
