@@ -1,10 +1,11 @@
 import pytest
 import yaml
 
-from genlab.config import dump_config, load_config, presets
+from genlab.config import dump_config, load_config, presets, read_run_config
 from genlab.errors import ConfigError
 from genlab.models.gan import GANConfig
 from genlab.nets.dcgan import DCGAN
+from genlab.train import RunDir
 
 
 def error_of(*overrides, source=None) -> str:
@@ -133,3 +134,14 @@ def test_setting_a_key_inside_a_switched_off_section_switches_it_on():
     assert load_config({}).model.tricks.ema is None
     cfg = load_config({"model": {"tricks": {"ema": None}}}, ["model.tricks.ema.decay=0.99"])
     assert cfg.model.tricks.ema.decay == 0.99 and cfg.model.tricks.ema.start == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"name: [unclosed\n", "is not valid YAML"), (b"\xff\xfe\x00", "is not valid YAML"), (b"- 1\n", "mapping")],
+)
+def test_a_damaged_run_config_is_named(tmp_path, content, message):
+    (tmp_path / "config.yaml").write_bytes(content)
+    with pytest.raises(ConfigError, match=message) as err:
+        read_run_config(RunDir.open(tmp_path))
+    assert "config.yaml" in str(err.value)

@@ -146,7 +146,7 @@ def read_yaml(source: str | Path, _relative_to: Path | None = None, _seen: tuple
         raise ConfigError(f"{path}: 'extends' loops back to itself ({' -> '.join(p.name for p in (*_seen, path))})")
     try:
         data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of settings (key: value), not {type(data).__name__}")
@@ -218,7 +218,7 @@ def write_run_config(run: RunDir, cfg: Config) -> None:
 
 def read_run_config(run: RunDir, overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """A run's config; on resume only ``train.*``, ``doctor.*`` and ``accel.*`` may change."""
-    data = yaml.safe_load(run.config_path.read_text())
+    data = read_yaml(run.config_path)[0]
     for override in overrides:
         if override.split(".", 1)[0].strip() not in RESUMABLE_SECTIONS:
             raise ConfigError(
