@@ -15,12 +15,15 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+import yaml
 
 from genlab.cli import main
 from genlab.config import dump_config, load_config
-from genlab.errors import CheckpointError, ConfigError
+from genlab.data import DataConfig, load_dataset
+from genlab.errors import CheckpointError, ConfigError, DataError
 from genlab.metrics.features import RawFeatures, load_classifier
 from genlab.metrics.inception import load_inception
 from genlab.metrics.reference import reference_features
@@ -252,3 +255,22 @@ def test_checkpoints_read_by_the_labs_are_refused_the_same_way(files):
         load_checkpoint(files / "payload-torch-save.pt")
     assert not (files / "PAYLOAD-RAN").exists()
     assert load_checkpoint(files / "run-empty" / "checkpoints" / "ckpt-00000010.pt")["format"] == FORMAT
+
+
+def test_hostile_data_and_config_files_run_no_code(tmp_path):
+    """The other loaders that could unpickle or construct objects: .npz arrays and YAML configs."""
+    marker = tmp_path / "PAYLOAD-RAN"
+    npz = tmp_path / "images.npz"
+    np.savez(npz, images=np.array([Payload(marker)], dtype=object))
+    with pytest.raises(DataError, match=r"images\.npz"):
+        load_dataset(DataConfig(name="npz", path=str(npz)))
+    config = tmp_path / "hostile.yaml"
+    config.write_text(f"name: x\nseed: !!python/object/apply:builtins.open ['{marker}', 'w']\n")
+    with pytest.raises(ConfigError, match=r"hostile\.yaml is not valid YAML"):
+        load_config(config)
+    assert not marker.exists()
+    yaml.unsafe_load(config.read_text())  # the control: both payloads are live
+    assert marker.exists()
+    marker.unlink()
+    np.load(npz, allow_pickle=True)["images"]
+    assert marker.exists()
