@@ -35,3 +35,11 @@ class TrainingInterrupted(GenlabError):
 
 class TrainingStopped(GenlabError):
     """The training doctor stopped a run it diagnosed as failing (doctor.action: stop); a checkpoint was saved."""
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """``exc`` as ``Type: message`` on one line of at most about ``limit`` characters, for the detail in an error
+    message (library errors such as torch's state-dict mismatches span many lines)."""
+    text = " ".join(str(exc).split())
+    short = text if len(text) <= limit else text[:limit].rstrip() + " ..."
+    return f"{type(exc).__name__}: {short}" if short else type(exc).__name__

@@ -1,5 +1,6 @@
-"""Atomic file writes: a crash or a full disk mid-write never leaves a half-written file under the real name; and
-the check, before a long computation, that its result can be written at all."""
+"""Atomic file writes: a crash or a full disk mid-write never leaves a half-written file under the real name; the
+check, before a long computation, that its result can be written at all; and safe reads of PyTorch files: opening
+one never runs code, and a damaged one is explained in one line."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import errno
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+import torch
 
 from genlab.errors import GenlabError
 
@@ -57,3 +61,28 @@ def ensure_writable(path: str | Path) -> Path:
         reason = f"{blocker} is a file, not a folder" if blocker and not blocker.is_dir() else exc.strerror or exc
         raise GenlabError(f"cannot write {path} ({reason}); choose another output path (--out)") from None
     return path
+
+
+def load_tensors(
+    path: Path, what: str, fix: str, error: Callable[[str], Exception], map_location: torch.device | str = "cpu"
+) -> Any:
+    """The contents of the PyTorch file ``path``, read with ``weights_only=True``: only tensors and plain containers
+    are unpickled, so a file from an untrusted source cannot run code. A file that does not load raises
+    ``error("WHAT PATH cannot be loaded: WHY. FIX")``, WHY saying whether it is empty, truncated, not a PyTorch file
+    or holds other Python objects (torch's own message suggests loading it unsafely)."""
+    try:
+        with warnings.catch_warnings():  # a plain pickle draws a protocol warning before it is refused
+            warnings.filterwarnings("ignore", "Detected pickle protocol", UserWarning)
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises OSError, EOFError, RuntimeError, UnpicklingError, ... by the damage
+        raise error(f"{what} {path} cannot be loaded: {_why_unloadable(path, exc)}. {fix}") from None
+
+
+def _why_unloadable(path: Path, exc: Exception) -> str:
+    if path.stat().st_size == 0:
+        return "the file is empty"
+    if "GLOBAL" in str(exc):  # weights_only refused a class or function the pickle names
+        return "it holds Python objects besides tensors, which genlab never unpickles (they could run code)"
+    with path.open("rb") as handle:
+        zipped = handle.read(4) == b"PK\x03\x04"  # torch.save writes a zip archive
+    return "it is truncated or damaged" if zipped else "it is not a PyTorch file (damaged, or a file of another kind)"

@@ -10,6 +10,10 @@ from genlab.config import Config, read_run_config, validate_config
 from genlab.errors import GenlabError
 from genlab.models import Recipe
 from genlab.train import RunDir, load_checkpoint, resolve_device
+from genlab.train.checkpoint import restore_recipe
+
+OPEN_NEEDS = ("config", "data", "recipe", "step")
+"""What opening a checkpoint reads: the config and data shape rebuild the model (build.py records them)."""
 
 COMPARED_SECTIONS = ("model", "data")
 """The settings a checkpoint shares with the run folder it belongs to (train.* and the like change on resume)."""
@@ -36,13 +40,13 @@ def open_run(path: str | Path, device: str = "auto") -> OpenRun:
     path = Path(path)
     checkpoint = path if path.is_file() else RunDir.open(path).latest_checkpoint()
     target = resolve_device(device)
-    state = load_checkpoint(checkpoint, map_location=target)
+    state = load_checkpoint(checkpoint, map_location=target, needs=OPEN_NEEDS)
     cfg = validate_config(state["config"], str(checkpoint))
     note = foreign_checkpoint(checkpoint, state, cfg)
     if note:
         print(f"note: {note}", file=sys.stderr)
     recipe = cfg.model.build(tuple(state["data"]["shape"]), state["data"]["num_classes"], target)
-    recipe.load_state_dict(state["recipe"], weights_only=True)
+    restore_recipe(recipe, state, checkpoint, weights_only=True)
     return OpenRun(checkpoint, state, cfg, recipe)
 
 

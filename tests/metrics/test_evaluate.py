@@ -78,10 +78,11 @@ def test_reference_features_are_cached_under_a_key_that_follows_the_settings(tmp
     assert reference_features(DIGITS, 100, extractor).key != first.key
     resized = reference_features(DIGITS.model_copy(update={"size": 16}), 200, extractor)
     assert resized.key != first.key and not resized.cached
-    # a damaged entry is recomputed, not trusted
+    # a damaged entry is recomputed, not trusted, and says so
     (entry,) = [p for p in (tmp_path / "cache" / "reference").iterdir() if first.key in p.name]
     entry.write_bytes(b"garbage")
-    repaired = reference_features(DIGITS, 200, extractor)
+    with pytest.warns(UserWarning, match=r"\.pt cannot be loaded: it is not a PyTorch file.*Computing it again"):
+        repaired = reference_features(DIGITS, 200, extractor)
     assert not repaired.cached and torch.equal(repaired.extracted.features, first.extracted.features)
 
 

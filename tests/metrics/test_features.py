@@ -73,7 +73,7 @@ def test_classifier_file_round_trip_and_provenance(tmp_path):
 def test_damaged_or_foreign_classifier_files_are_refused(tmp_path):
     damaged = tmp_path / "damaged.pt"
     damaged.write_bytes(b"not a torch file")
-    with pytest.raises(CheckpointError, match="not a readable genlab classifier"):
+    with pytest.raises(CheckpointError, match=r"damaged\.pt cannot be loaded: it is not a PyTorch file"):
         load_classifier(damaged)
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(3)}, foreign)
@@ -81,6 +81,21 @@ def test_damaged_or_foreign_classifier_files_are_refused(tmp_path):
         load_classifier(foreign)
     with pytest.raises(ConfigError, match="does not exist"):
         load_classifier(tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize("change", ["no-info", "other-width"])
+def test_a_classifier_file_with_missing_or_misshapen_parts_is_named_in_one_line(tmp_path, change):
+    path = tmp_path / "clf.pt"
+    save_classifier(path, DomainClassifierNet(1, 10, width=4), 12, {"data": "toy"})
+    state = torch.load(path, weights_only=True)
+    if change == "no-info":
+        del state["info"]
+    else:
+        state["state_dict"] = DomainClassifierNet(1, 10, width=8).state_dict()
+    torch.save(state, path)
+    with pytest.raises(CheckpointError, match=r"clf\.pt is not a genlab classifier file") as err:
+        load_classifier(path)
+    assert "\n" not in str(err.value) and "genlab classifier train" in str(err.value)
 
 
 def test_make_extractor_picks_by_data_set_and_explains_what_is_missing():

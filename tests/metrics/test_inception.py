@@ -230,11 +230,11 @@ def test_a_corrupt_file_is_reported(weights_file, tmp_path):
     truncated = tmp_path / "truncated.pth"
     with open(weights_file, "rb") as handle:
         truncated.write_bytes(handle.read(100_000))
-    with pytest.raises(ConfigError, match=r"cannot be read.*corrupt"):
+    with pytest.raises(ConfigError, match=r"cannot be loaded: it is truncated or damaged.*Download it from"):
         load_inception(truncated)
     html = tmp_path / "page.pth"
     html.write_text("<html>Not Found</html>")
-    with pytest.raises(ConfigError, match="cannot be read"):
+    with pytest.raises(ConfigError, match="cannot be loaded: it is not a PyTorch file"):
         load_inception(html)
 
 

@@ -188,6 +188,8 @@ def test_ae_vs_vae_figure(trained_vae, tmp_path):
     base = {"device": "cpu", "data": {"name": "mnist", "size": 28}, "model": {"recipe": "autoencoder"}}
     ae_cfg = load_config(base, settings)
     build_trainer(ae_cfg, RunDir.create(tmp_path / "ae", "ae")).fit()
+    with pytest.raises(GenlabError, match="compares an autoencoder run with a VAE run, in that order"):
+        genlab.ae_vs_vae(trained_vae.run.path, tmp_path / "ae", device="cpu", out=tmp_path / "f.png")
     figure = genlab.ae_vs_vae(tmp_path / "ae", trained_vae.run.path, n=6, device="cpu", out=tmp_path / "f.png")
     assert figure.path.is_file() and len(figure.numbers["rows"]) == 5
     for name in ("ae", "vae"):

@@ -5,7 +5,14 @@ import pytest
 import torch
 
 from genlab.errors import CheckpointError
-from genlab.train.checkpoint import FORMAT, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from genlab.train.checkpoint import (
+    FORMAT,
+    load_checkpoint,
+    restore_recipe,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 
 
 def test_round_trip_of_plain_containers(tmp_path):
@@ -39,14 +46,14 @@ class Payload:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "corrupt"),
-        (b"garbage bytes", "corrupt"),
-        ("truncated", "corrupt"),
-        ("pickled-object", "corrupt"),
+        (b"", "cannot be loaded: the file is empty"),
+        (b"garbage bytes", "cannot be loaded: it is not a PyTorch file"),
+        ("truncated", "cannot be loaded: it is truncated or damaged"),
+        ("pickled-object", "cannot be loaded: it holds Python objects besides tensors"),
         ("foreign", "not a genlab checkpoint"),
     ],
 )
-def test_damaged_or_foreign_files_raise_errors_naming_the_file(tmp_path, content, message):
+def test_damaged_or_foreign_files_raise_errors_naming_the_file_and_the_way_out(tmp_path, content, message):
     path = tmp_path / "c.pt"
     if content == "truncated":
         save_checkpoint(path, {"w": torch.randn(1000)})
@@ -59,7 +66,24 @@ def test_damaged_or_foreign_files_raise_errors_naming_the_file(tmp_path, content
         path.write_bytes(content)
     with pytest.raises(CheckpointError, match=message) as err:
         load_checkpoint(path)
-    assert str(path) in str(err.value)
+    text = str(err.value)
+    assert str(path) in text and "earlier checkpoint" in text and "\n" not in text
+    assert "weights_only" not in text  # torch's own message advises loading the file unsafely
+
+
+def test_a_checkpoint_without_what_the_caller_needs_is_named(tmp_path):
+    save_checkpoint(tmp_path / "c.pt", {"step": 1})
+    with pytest.raises(CheckpointError, match=r"c\.pt has no config, recipe: it was damaged"):
+        load_checkpoint(tmp_path / "c.pt", needs=("step", "config", "recipe"))
+
+
+def test_networks_of_another_shape_name_the_checkpoint_in_one_line(tmp_path, tiny_config):
+    small = tiny_config().model.build((1, 8, 8), 10, torch.device("cpu"))
+    wide = tiny_config("model.generator.width=16").model.build((1, 8, 8), 10, torch.device("cpu"))
+    with pytest.raises(CheckpointError, match="does not match this model") as err:
+        restore_recipe(small, {"recipe": wide.state_dict()}, tmp_path / "c.pt")
+    text = str(err.value)
+    assert str(tmp_path / "c.pt") in text and "size mismatch for" in text and "\n" not in text
 
 
 def test_missing_file(tmp_path):

@@ -11,6 +11,7 @@ from PIL import Image
 
 import genlab
 from genlab.cli import main
+from genlab.errors import CheckpointError
 from genlab.viz.report import best_marks
 
 SETTINGS = ("train.steps=20", "train.sample_every=5", "train.log_every=5")
@@ -66,6 +67,20 @@ def test_comparison_marks_the_best_value_of_each_metric(runs, tmp_path):
     assert '<td class="best">7.5</td>' in row_b
     with pytest.raises(ValueError, match="at least two"):
         genlab.compare([runs / "a"], tmp_path / "one.html")
+
+
+def test_a_dollar_in_a_run_name_is_a_plain_character_in_the_chart_legends(runs, tmp_path):
+    shutil.copytree(runs / "a", tmp_path / "x$\\frac{$")  # mathtext would fail to parse this legend
+    page = genlab.compare([runs / "b", tmp_path / "x$\\frac{$"], tmp_path / "compare.html").read_text()
+    assert "x$\\frac{$, step-00000020" in page
+
+
+@pytest.mark.parametrize("content", ['{"metrics": {"fid": 1', "[1, 2]", '{"metrics": [1]}'])
+def test_a_damaged_eval_json_is_named_with_the_way_to_write_it_again(runs, tmp_path, content):
+    run = shutil.copytree(runs / "b", tmp_path / "b")
+    (run / "eval.json").write_text(content)
+    with pytest.raises(CheckpointError, match=r"eval\.json is not an evaluation result.*genlab eval"):
+        genlab.report(run)
 
 
 def test_report_and_compare_from_the_cli(runs, tmp_path, capsys):

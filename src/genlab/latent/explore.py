@@ -29,6 +29,8 @@ from genlab.latent.views import Projection, knn_accuracy, plot_embedding, projec
 from genlab.metrics.features import DomainClassifier, load_classifier, shipped_classifiers
 from genlab.metrics.reference import real_subset
 from genlab.models import Recipe
+from genlab.models.autoencoder import AutoEncoder
+from genlab.models.vae import VAE
 from genlab.runs import OpenRun, open_run
 from genlab.schema import COUNT, POSITIVE, SEED, Interval, check_arguments
 from genlab.viz.samples import render_samples
@@ -423,6 +425,11 @@ def ae_vs_vae(
     its own size, and the figure shows everything at the VAE's."""
     check_arguments(n=(n, COUNT), seed=(seed, SEED))
     ae, vae = open_run(ae_path, device), open_run(vae_path, device)
+    if not isinstance(ae.recipe, AutoEncoder) or not isinstance(vae.recipe, VAE):
+        raise GenlabError(
+            f"ae-vs-vae compares an autoencoder run with a VAE run, in that order; {ae.checkpoint} holds "
+            f"model.recipe: {ae.config.model.recipe} and {vae.checkpoint} model.recipe: {vae.config.model.recipe}"
+        )
     if ae.config.data.name != vae.config.data.name:
         raise GenlabError(
             f"the two runs were trained on different data sets ({ae.config.data.name}, {vae.config.data.name}); "

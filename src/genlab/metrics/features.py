@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 
 from genlab.data.base import fit_images, set_channels
-from genlab.errors import CheckpointError, ConfigError
-from genlab.fileio import atomic_write
+from genlab.errors import CheckpointError, ConfigError, one_line
+from genlab.fileio import atomic_write, load_tensors
 from genlab.nets.classifier import DomainClassifierNet
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -146,21 +146,19 @@ def load_classifier(source: str | Path, device: torch.device | str = "cpu") -> D
             )
     if not path.is_file():
         raise ConfigError(f"classifier weights file {path} does not exist")
+    retrain = "Train it again with `genlab classifier train`, or pass a shipped classifier's name"
+    state = load_tensors(path, "classifier weights file", retrain, CheckpointError)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        arch = state["arch"]
         if state.get("format") != CLASSIFIER_FORMAT:
             raise ValueError(f"format {state.get('format')!r}, expected {CLASSIFIER_FORMAT!r}")
+        arch, info = state["arch"], state["info"]
         with torch.random.fork_rng(devices=[]):  # initial weights are overwritten: leave training's RNG alone
             net = DomainClassifierNet(arch["channels"], arch["num_classes"], arch["width"])
         net.load_state_dict(state["state_dict"])
-    except Exception as exc:  # any damage: unreadable zip, unpickling refusal, missing keys, wrong shapes
-        raise CheckpointError(
-            f"{path} is not a readable genlab classifier file ({type(exc).__name__}: {exc}). "
-            "Train it again with `genlab classifier train`."
-        ) from None
-    name = f"classifier-{state['info'].get('data', path.stem)}"
-    return DomainClassifier(net.to(device), int(arch["size"]), name, file_sha256(path), state["info"])
+        size, name = int(arch["size"]), f"classifier-{info.get('data', path.stem)}"
+    except (AttributeError, KeyError, TypeError, ValueError, RuntimeError) as exc:  # foreign contents, wrong shapes
+        raise CheckpointError(f"{path} is not a genlab classifier file ({one_line(exc)}). {retrain}") from None
+    return DomainClassifier(net.to(device), size, name, file_sha256(path), info)
 
 
 class InceptionFeatures(FeatureExtractor):

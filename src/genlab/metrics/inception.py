@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genlab.errors import ConfigError
+from genlab.fileio import load_tensors
 
 WEIGHTS_URL = (
     "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
@@ -270,13 +271,7 @@ def load_inception(path: str | os.PathLike | None = None) -> FIDInceptionV3:
     file = Path(path).expanduser()
     if not file.is_file():
         raise ConfigError(f"Inception weights file {file} does not exist. {_HOW_TO_GET}")
-    try:
-        state = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated download, HTML error page, pickle refused by weights_only
-        raise ConfigError(
-            f"Inception weights file {file} cannot be read ({type(exc).__name__}: {exc}); it is probably corrupt or "
-            f"incomplete. {_HOW_TO_GET}"
-        ) from None
+    state = load_tensors(file, "Inception weights file", f"It is probably incomplete. {_HOW_TO_GET}", ConfigError)
     with torch.random.fork_rng(devices=[]):  # initial weights are overwritten: leave training's RNG alone
         model = FIDInceptionV3()
     expected = model.state_dict()

@@ -4,7 +4,7 @@ Extracting features of 10,000 real images costs more than every metric computed 
 serves every run on that data set. The cache key hashes everything the features depend on: the data settings
 (name, split, size, fit, channels, path), the number of samples, the extractor's name, weights digest and
 preprocessing, and a format version. Change any of them and a new entry is computed; stale entries are never
-reused. Entries hold plain tensors and load with ``weights_only=True``.
+reused. Entries hold plain tensors and load with ``weights_only=True``; a damaged one is recomputed (with a warning).
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from genlab.data import DataConfig, ImageSet, load_dataset
-from genlab.fileio import atomic_write
+from genlab.fileio import atomic_write, load_tensors
 from genlab.metrics.features import Extracted, FeatureExtractor
 
 CACHE_FORMAT = 2
@@ -63,13 +64,15 @@ def reference_features(data_cfg: DataConfig, n: int, extractor: FeatureExtractor
     key = reference_key(data_cfg, n, extractor)
     path = cache_home() / "reference" / f"{data_cfg.name}-{data_cfg.split}-{key}.pt"
     if cache and path.is_file():
-        try:
-            state = torch.load(path, map_location=extractor.device, weights_only=True)
+        try:  # a damaged entry is computed again and overwritten, never trusted
+            state = load_tensors(path, "reference cache entry", "Computing it again", ValueError, extractor.device)
             extracted = Extracted(state["features"], state["probabilities"])
             shape = tuple(state["shape"])
             return Reference(extracted, state["labels"], state["description"], shape, key, cached=True)
-        except Exception:  # a damaged cache entry is recomputed and overwritten, never trusted
-            pass
+        except ValueError as exc:
+            warnings.warn(str(exc), stacklevel=2)
+        except (KeyError, TypeError) as exc:
+            warnings.warn(f"reference cache entry {path} lacks {exc}. Computing it again", stacklevel=2)
     data = load_dataset(data_cfg)
     images, labels = real_subset(data, n)
     size = "x".join(str(s) for s in data.shape[1:]) if len(data.shape) == 3 else f"{data.shape[0]}-d"

@@ -18,7 +18,7 @@ from torch import nn
 
 from genlab.data import Batch, DataConfig, ImageSet
 from genlab.data.toy import MIXTURES
-from genlab.errors import CheckpointError, ConfigError, GenlabError
+from genlab.errors import CheckpointError, ConfigError, GenlabError, one_line
 from genlab.hooks import Hook
 from genlab.keys import AdversarialSignals
 from genlab.models.hooks import ModeStatistics, PreviewGrid
@@ -204,8 +204,8 @@ class Recipe:
                 for name, opt in self.optimizers.items():
                     opt.load_state_dict(state["optimizers"][name])
                 self.load_extra_state(state["extra"])
-        except (KeyError, RuntimeError, ValueError) as exc:
-            raise CheckpointError(f"the checkpoint does not match this model ({type(exc).__name__}: {exc})") from None
+        except (KeyError, TypeError, RuntimeError, ValueError) as exc:
+            raise CheckpointError(f"the checkpoint does not match this model ({one_line(exc)})") from None
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,14 @@
 """Checkpoint files: everything a run depends on, as plain tensors and containers.
 
-Files are written atomically and read with ``torch.load(weights_only=True)``, which refuses to unpickle arbitrary
-objects: a checkpoint from an untrusted source cannot run code. RNG states are stored so a resumed run continues
-bit for bit where it stopped.
+Files are written atomically and read with ``torch.load(weights_only=True)`` (:func:`genlab.fileio.load_tensors`),
+which refuses to unpickle arbitrary objects: a checkpoint from an untrusted source cannot run code. RNG states are
+stored so a resumed run continues bit for bit where it stopped.
 """
 
 from __future__ import annotations
 
-import pickle
 import random
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +16,13 @@ import numpy as np
 import torch
 
 from genlab.errors import CheckpointError
-from genlab.fileio import atomic_write
+from genlab.fileio import atomic_write, load_tensors
 from genlab.hooks import Hook, Moment
+from genlab.models import Recipe
 
 FORMAT = "genlab-checkpoint-1"
 _NAME = re.compile(r"ckpt-(\d+)\.pt")
+RECOVER = "Use an earlier checkpoint of the run (delete this one and --resume takes the one before) or train again"
 
 
 def checkpoint_name(step: int) -> str:
@@ -51,21 +51,33 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
         torch.save({"format": FORMAT, **state}, handle)
 
 
-def load_checkpoint(path: Path, map_location: torch.device | str = "cpu") -> dict[str, Any]:
-    """Read a checkpoint safely; any damage is reported as a :class:`CheckpointError` naming the file."""
+def load_checkpoint(
+    path: Path, map_location: torch.device | str = "cpu", needs: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Read a checkpoint safely; any damage, and a missing entry of ``needs``, is a :class:`CheckpointError` naming
+    the file and what to do."""
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError, OSError, zipfile.BadZipFile) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(
-            f"checkpoint {path} is corrupt or not a genlab checkpoint ({detail}). "
-            "Delete it to resume from the previous checkpoint in the same folder."
-        ) from None
+    state = load_tensors(path, "checkpoint", RECOVER, CheckpointError, map_location)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a genlab checkpoint (expected format '{FORMAT}')")
+        raise CheckpointError(f"{path} is not a genlab checkpoint (expected format '{FORMAT}'). {RECOVER}")
+    missing = [key for key in needs if key not in state]
+    if missing:
+        raise CheckpointError(
+            f"checkpoint {path} has no {', '.join(missing)}: it was damaged or written by other code. {RECOVER}"
+        )
     return state
+
+
+def restore_recipe(recipe: Recipe, state: dict[str, Any], path: Path, *, weights_only: bool = False) -> None:
+    """Load checkpoint ``path``'s recipe ``state`` into ``recipe``; networks of another shape name the file."""
+    try:
+        recipe.load_state_dict(state["recipe"], weights_only=weights_only)
+    except CheckpointError as exc:
+        raise CheckpointError(
+            f"{path}: {exc}. It comes from another run, or the run's config changed since it was written: use the "
+            "checkpoints of the run and config it belongs to"
+        ) from None
 
 
 def rng_state() -> dict[str, Any]:

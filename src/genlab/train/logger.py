@@ -4,20 +4,41 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from genlab.errors import CheckpointError
 from genlab.fileio import atomic_write
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
-    """All records of a ``metrics.jsonl`` file, in order."""
+    """All records of a ``metrics.jsonl`` file, in order. A last line without its newline was cut off when the run
+    was killed mid-write: it is left out with a warning. Any other line that is not a record is an error."""
     path = Path(path)
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    text = path.read_text(errors="replace")
+    lines = text.splitlines()
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            record = None
+        if isinstance(record, dict) and "step" in record:
+            records.append(record)
+        elif number == len(lines) and not text.endswith("\n"):
+            warnings.warn(f"{path}: leaving out line {number}, cut off when the run stopped mid-write", stacklevel=2)
+        else:
+            raise CheckpointError(
+                f"{path} line {number} is not a metrics record (a JSON object with a step); delete or mend that line"
+            )
+    return records
 
 
 class MetricsLog:

@@ -27,7 +27,14 @@ from genlab.errors import ConfigError, TrainingDiverged, TrainingInterrupted, Tr
 from genlab.hooks import Hook, Moment
 from genlab.models import Recipe
 from genlab.train.accel import Acceleration
-from genlab.train.checkpoint import checkpoint_name, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from genlab.train.checkpoint import (
+    checkpoint_name,
+    load_checkpoint,
+    restore_recipe,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from genlab.train.distributed import World, use_cuda
 from genlab.train.logger import MetricsLog
 from genlab.train.lr_decay import LRDecay
@@ -45,6 +52,8 @@ def resolve_device(name: str) -> torch.device:
 
 
 H = TypeVar("H", bound=Hook)
+RESUME_NEEDS = ("step", "elapsed", "recipe", "sampler", "rng")
+"""What :meth:`Trainer.restore` reads of a checkpoint (:meth:`Trainer.save` writes them all)."""
 
 
 class IntervalMeans:
@@ -165,8 +174,9 @@ class Trainer:
 
     def restore(self, path: Path | None = None) -> int:
         """Continue from a checkpoint (default: the run's latest); returns its step."""
-        state = load_checkpoint(path or self.run.latest_checkpoint(), map_location=self.recipe.device)
-        self.recipe.load_state_dict(state["recipe"])
+        path = path or self.run.latest_checkpoint()
+        state = load_checkpoint(path, map_location=self.recipe.device, needs=RESUME_NEEDS)
+        restore_recipe(self.recipe, state, path)
         self.sampler.load_state_dict(state["sampler"])
         set_rng_state(state["rng"])
         self.step = self.resumed_from = self._saved_step = state["step"]

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from genlab import keys
+from genlab.errors import CheckpointError, one_line
 from genlab.fileio import atomic_write
 from genlab.train.logger import read_metrics
 from genlab.train.rundir import RunDir
@@ -97,7 +98,8 @@ def _charts(runs: dict[str, Series]) -> str:
             for key in keys:
                 if key in series:
                     label = key if len(runs) == 1 else f"{run_name}: {key}"
-                    ax.plot(*series[key], label=label, linewidth=1.2)
+                    # A "$" in a folder name would start matplotlib's mathtext (and "$\frac$" crash the page).
+                    ax.plot(*series[key], label=label.replace("$", r"\$"), linewidth=1.2)
         if title == "gradient norms":
             ax.set_yscale("log")
         ax.set_title(title, fontsize=10)
@@ -124,9 +126,20 @@ def final_metrics(run: RunDir, series: Series) -> dict[str, float]:
     values = {key: steps_values[1][-1] for key, steps_values in series.items()}
     eval_path = run.path / "eval.json"
     if eval_path.is_file():
-        stored = json.loads(eval_path.read_text()).get("metrics", {})
-        values |= {keys.EVAL_PREFIX + k: v for k, v in stored.items() if is_number(v)}
+        values |= {keys.EVAL_PREFIX + k: v for k, v in _stored_metrics(eval_path).items() if is_number(v)}
     return values
+
+
+def _stored_metrics(eval_path: Path) -> dict:
+    """The ``metrics`` of an eval.json; a damaged file is an error saying how to write it again."""
+    try:
+        stored = json.loads(eval_path.read_text(errors="replace")).get("metrics", {})
+        return dict(stored)
+    except (json.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:
+        raise CheckpointError(
+            f"{eval_path} is not an evaluation result ({one_line(exc)}); write it again with "
+            f"`genlab eval {eval_path.parent}`, or delete it"
+        ) from None
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
