@@ -230,15 +230,18 @@ def register_section(registry: Registry[type[S]], key: str = "name"):
 
 
 def config_error(err: ValidationError, source: str) -> ConfigError:
-    """Turn a pydantic error into a :class:`ConfigError` with one ``field.path: problem (got value)`` line per issue."""
+    """Turn a pydantic error into a :class:`ConfigError` naming each bad field: ``field.path: problem (got value)``,
+    on the message's one line, or one indented line per issue when there are several."""
     lines = []
     for item in err.errors(include_url=False):
         where = ".".join(str(part) for part in item["loc"]) or "config"
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] not in ("unknown_key", "missing", "unknown_name", "section_type"):
             message += f" (got {item['input']!r})"
-        lines.append(f"  {where}: {message}")
-    return ConfigError(f"invalid config ({source}):\n" + "\n".join(lines))
+        lines.append(f"{where}: {message}")
+    if len(lines) == 1:  # the usual case: one line, as every other error the command line prints
+        return ConfigError(f"invalid config ({source}): {lines[0]}")
+    return ConfigError(f"invalid config ({source}):\n" + "\n".join(f"  {line}" for line in lines))
 
 
 def validate_section(section: type[S], data: dict[str, Any], source: str = "arguments") -> S:

@@ -25,8 +25,7 @@ from .conftest import assert_clean_error
 def test_numbers_out_of_range_are_refused_by_name(cli, trained_run, tmp_path, argv, message):
     command, *options = argv
     done = cli(command, trained_run, *options)
-    assert_clean_error(done)
-    assert message in done.stderr, done.stderr
+    assert_clean_error(done, message)
     assert not list(tmp_path.glob("*.png")) and not (trained_run / "eval.json").exists()
 
 

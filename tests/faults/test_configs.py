@@ -62,8 +62,7 @@ def test_set_goes_through_a_kind_shorthand(cli):
 
 def test_a_boolean_is_not_a_step_count(cli, tiny_yaml):
     done = cli("train", tiny_yaml(), "--set", "train.steps=true")
-    assert_clean_error(done, "invalid config")
-    assert "train.steps: must be a number, not true or false (got True)" in done.stderr
+    assert_clean_error(done, "invalid config", "train.steps: must be a number, not true or false (got True)")
 
 
 def test_an_empty_config_file_is_refused(cli, tmp_path):
