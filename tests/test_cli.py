@@ -1,5 +1,8 @@
 """The genlab command line, run in-process through cli.main."""
 
+import errno
+import os
+
 import pytest
 import torch
 from PIL import Image
@@ -62,6 +65,27 @@ def test_train_sample_resume_flow(capsys, tiny_config, tmp_path):
 
     code, _, err = run(capsys, "train", str(config), "--out", str(run_dir))
     assert code == 1 and "already holds a run" in err
+
+    code, _, err = run(capsys, "sample", str(run_dir), "--out", str(tmp_path))  # a folder, where a file should go
+    assert code == 1 and err == f"genlab: error: {tmp_path}: Is a directory; check the paths you gave\n"
+
+
+def test_a_read_only_or_full_disk_is_a_one_line_error_and_other_oserrors_keep_their_traceback(capsys, monkeypatch):
+    from genlab import api
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), "/mnt/cd/grid.png")
+
+    monkeypatch.setattr(api, "sample", read_only)
+    code, _, err = run(capsys, "sample", "runs/x", "--out", "grid.png")
+    assert code == 1 and err == "genlab: error: /mnt/cd/grid.png: the file system is read-only; make it writable\n"
+
+    def bug(*args, **kwargs):
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), "/nonexistent/genlab-internal.bin")
+
+    monkeypatch.setattr(api, "sample", bug)
+    with pytest.raises(FileNotFoundError):
+        main(["sample", "runs/x", "--out", "grid.png"])
 
 
 def test_user_errors_are_one_line_messages_without_traceback(capsys, tmp_path):

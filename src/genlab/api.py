@@ -110,9 +110,9 @@ def fit(
         custom_networks=networks is not None,
     )
     with process_group(cfg.device) as world:
-        path = str(RunDir.create(out, cfg.name).path) if world.main else ""
-        run = RunDir(shared_value(path, world))
-        return build_trainer(cfg, run, data=images, networks=networks).fit()
+        created = RunDir.create(out, cfg.name) if world.main else None  # locked until training stops
+        path = shared_value(str(created.path) if created else "", world)
+        return build_trainer(cfg, created or RunDir(path), data=images, networks=networks).fit()
 
 
 def resume(

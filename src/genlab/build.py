@@ -31,7 +31,7 @@ from genlab.models import Recipe
 from genlab.models.base import HookContext
 from genlab.models.gan import GANConfig
 from genlab.train import Acceleration, Checkpoints, LRDecay, RunDir, Trainer, load_checkpoint, resolve_device
-from genlab.train.distributed import current_world, data_parallel
+from genlab.train.distributed import World, current_world, data_parallel
 from genlab.train.doctor import SAMPLE_CHECK_N, TrainingDoctor, doctor_features
 from genlab.train.evaluation import Evaluation
 from genlab.viz.hooks import RunReport, SamplePictures
@@ -51,9 +51,22 @@ def build_trainer(
     """A trainer for ``config`` writing into ``run``; with ``resume``, restored from the run's latest checkpoint.
 
     ``data`` replaces the data set the config names (the config then says ``data.name: custom``), ``networks``
-    the generator and discriminator it describes (``arch: custom``); see :func:`genlab.fit`.
+    the generator and discriminator it describes (``arch: custom``); see :func:`genlab.fit`. The process that
+    writes the run folder locks it first (:meth:`RunDir.lock`); the trainer's ``fit`` unlocks it when it stops.
     """
     world = current_world()
+    if world.main:
+        run.lock()
+    try:
+        return _build_trainer(config, run, world, resume, data, networks)
+    except BaseException:
+        run.unlock()
+        raise
+
+
+def _build_trainer(
+    config: Config, run: RunDir, world: World, resume: bool, data: ImageSet | None, networks: Networks | None
+) -> Trainer:
     if world.distributed and config.doctor.enabled and config.doctor.action == "stop":
         raise ConfigError(
             "doctor.action 'stop' would stop rank 0 alone in multi-process training; use doctor.action: warn"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genlab.errors import GenlabError, TrainingInterrupted
+from genlab.fileio import WRITE_FAULTS
 
 if TYPE_CHECKING:
     from genlab.latent.explore import LatentFigure
@@ -474,6 +477,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+PATH_ERRORS = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
+def _file_problem(error: OSError, args: argparse.Namespace) -> str | None:
+    """A one-line message for an OSError the user's machine caused (a full disk, a read-only or forbidden folder)
+    or one about a path the user gave; None for any other, which is a bug in genlab and keeps its traceback."""
+    where = error.filename or "a file"
+    if error.errno in WRITE_FAULTS:
+        what, fix = WRITE_FAULTS[error.errno]
+        return f"{where}: {what}; {fix}"
+    if isinstance(error, PATH_ERRORS) and error.filename is not None and _given(Path(error.filename), args):
+        return f"{where}: {error.strerror}; check the paths you gave"
+    return None
+
+
+def _given(path: Path, args: argparse.Namespace) -> bool:
+    """Whether ``path`` is a path of the command line, lies inside one, or is a folder one lies in."""
+    path = Path(os.path.abspath(path))
+    values = [v for value in vars(args).values() for v in (value if isinstance(value, list) else [value])]
+    given = [Path(os.path.abspath(v)) for v in values if isinstance(v, str) and v]
+    return any(path == p or p in path.parents or path in p.parents for p in given)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -487,6 +513,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(128 + stop.signum)
     except GenlabError as error:
         print(f"genlab: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as error:
+        message = _file_problem(error, args)
+        if message is None:
+            raise
+        print(f"genlab: error: {message}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print("genlab: aborted", file=sys.stderr)

@@ -1,9 +1,13 @@
+import errno
+import io
+import os
 import random
 
 import numpy as np
 import pytest
 import torch
 
+from genlab import fileio
 from genlab.errors import CheckpointError
 from genlab.train.checkpoint import (
     FORMAT,
@@ -23,18 +27,24 @@ def test_round_trip_of_plain_containers(tmp_path):
     assert loaded["betas"] == (0.5, 0.9) and loaded["names"] == ["a"]
 
 
-def test_a_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path, monkeypatch):
+class FullDisk(io.RawIOBase):
+    """A file on a full disk: every write fails as the operating system's does."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_is_an_oserror_naming_the_file_and_keeps_the_previous_one(tmp_path, monkeypatch):
     path = tmp_path / "c.pt"
     save_checkpoint(path, {"step": 1})
     before = path.read_bytes()
-
-    def crash(obj, handle):
-        handle.write(b"partial")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(torch, "save", crash)
-    with pytest.raises(OSError, match="disk full"):
-        save_checkpoint(path, {"step": 2})
+    monkeypatch.setattr(fileio.os, "fdopen", lambda fd, mode: (os.close(fd), io.BufferedWriter(FullDisk()))[1])
+    with pytest.raises(OSError) as error:
+        save_checkpoint(path, {"step": 2, "w": torch.zeros(100_000)})
+    assert error.value.errno == errno.ENOSPC and error.value.filename == str(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
 

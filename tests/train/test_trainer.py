@@ -7,7 +7,7 @@ import torch
 from genlab.build import build_trainer
 from genlab.config import dump_config
 from genlab.data import Sampler, load_dataset
-from genlab.errors import ConfigError
+from genlab.errors import ConfigError, GenlabError
 from genlab.train import RunDir, read_metrics
 from genlab.train.trainer import IntervalMeans
 
@@ -35,6 +35,20 @@ def test_a_run_folder_is_never_overwritten(tiny_config, tmp_path):
     build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name)).fit()
     with pytest.raises(ConfigError, match=r"already holds a run.*--resume"):
         RunDir.create(tmp_path / "run", cfg.name)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, where every write fails as on a full disk")
+def test_a_full_disk_stops_training_with_an_error_naming_the_file_and_the_good_checkpoint(tiny_config, tmp_path):
+    cfg = tiny_config("train.log_every=12")  # a checkpoint at step 10, the first record at step 12
+    run = RunDir.create(tmp_path / "run", cfg.name)
+    run.metrics_path = Path("/dev/full")
+    message = (
+        r"could not write /dev/full: the disk is full\. Training stopped at step 12; .*ckpt-00000010\.pt is the last "
+        rf"good checkpoint and was kept\. Free some disk space, then continue with `genlab train --resume {run.path}`"
+    )
+    with pytest.raises(GenlabError, match=message):
+        build_trainer(cfg, run).fit()
+    RunDir(run.path).lock()  # training released the run folder when it stopped
 
 
 def test_default_run_folders_are_unique(tmp_path, monkeypatch):

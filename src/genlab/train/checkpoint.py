@@ -7,6 +7,7 @@ stored so a resumed run continues bit for bit where it stopped.
 
 from __future__ import annotations
 
+import io
 import random
 import re
 from pathlib import Path
@@ -47,8 +48,12 @@ class Checkpoints(Hook):
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Write ``state`` atomically. It is serialised in memory first: torch.save writing to a file turns a full
+    disk into an unspecific RuntimeError, and the trainer needs the OSError to say what went wrong."""
+    buffer = io.BytesIO()
+    torch.save({"format": FORMAT, **state}, buffer)
     with atomic_write(path) as handle:
-        torch.save({"format": FORMAT, **state}, handle)
+        handle.write(buffer.getbuffer())
 
 
 def load_checkpoint(

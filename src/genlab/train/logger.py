@@ -11,34 +11,43 @@ from typing import Any
 import numpy as np
 
 from genlab.errors import CheckpointError
-from genlab.fileio import atomic_write
+from genlab.fileio import atomic_write, naming
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
-    """All records of a ``metrics.jsonl`` file, in order. A last line without its newline was cut off when the run
-    was killed mid-write: it is left out with a warning. Any other line that is not a record is an error."""
+    """All records of a ``metrics.jsonl`` file, in order.
+
+    A cut-off last line (the disk filled up, or the machine went down, while it was written) is left out with a
+    warning, and dropped from the file when the run resumes; a damaged line before it is a CheckpointError."""
     path = Path(path)
     if not path.is_file():
         return []
     text = path.read_text(errors="replace")
-    lines = text.splitlines()
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
     records = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            record = None
-        if isinstance(record, dict) and "step" in record:
+    for number, line in lines:
+        record = _record(line)
+        if record is not None:
             records.append(record)
-        elif number == len(lines) and not text.endswith("\n"):
-            warnings.warn(f"{path}: leaving out line {number}, cut off when the run stopped mid-write", stacklevel=2)
+        elif number == lines[-1][0]:
+            warnings.warn(
+                f"{path}, line {number} is cut off (an interrupted write) and left out; resuming the run removes it",
+                stacklevel=2,
+            )
         else:
             raise CheckpointError(
-                f"{path} line {number} is not a metrics record (a JSON object with a step); delete or mend that line"
+                f"{path}, line {number} is not a metrics record (JSON with a step): {line[:60]!r}; repair or delete "
+                "that line"
             )
     return records
+
+
+def _record(line: str) -> dict[str, Any] | None:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) and "step" in record else None
 
 
 class MetricsLog:
@@ -52,6 +61,7 @@ class MetricsLog:
             kept = [r for r in read_metrics(path) if r["step"] <= resumed_step]
             with atomic_write(path, "w") as handle:
                 handle.writelines(json.dumps(r) + "\n" for r in kept)
+        self._path = path
         self._file = path.open("a")
         self._tb = None
         if tensorboard_dir is not None:
@@ -64,8 +74,9 @@ class MetricsLog:
 
     def write(self, record: dict[str, Any]) -> None:
         """Append one record holding ``step``; records need not share keys (mode statistics come on their own)."""
-        self._file.write(json.dumps(record) + "\n")
-        self._file.flush()
+        with naming(self._path):
+            self._file.write(json.dumps(record) + "\n")
+            self._file.flush()
         if self._tb is not None:
             for key, value in record.items():
                 number = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -78,7 +89,8 @@ class MetricsLog:
             self._tb.add_image(tag, grid, step, dataformats="HWC")
 
     def close(self) -> None:
-        self._file.close()
+        with naming(self._path):  # flushes what a failed write left in the buffer, failing again
+            self._file.close()
         if self._tb is not None:
             self._tb.close()
 

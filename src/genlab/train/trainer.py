@@ -23,7 +23,8 @@ from tqdm import tqdm
 
 from genlab import __version__, keys
 from genlab.data import Sampler
-from genlab.errors import ConfigError, TrainingDiverged, TrainingInterrupted, TrainingStopped
+from genlab.errors import ConfigError, GenlabError, TrainingDiverged, TrainingInterrupted, TrainingStopped
+from genlab.fileio import WRITE_FAULTS
 from genlab.hooks import Hook, Moment
 from genlab.models import Recipe
 from genlab.train.accel import Acceleration
@@ -184,6 +185,22 @@ class Trainer:
         return self.step
 
     def fit(self) -> TrainResult:
+        """Train to step ``steps``, with the run folder locked by this process until training stops.
+
+        A file that cannot be written (full disk, read-only folder) stops training with a GenlabError that names
+        it and the checkpoint to resume from; checkpoints are written atomically, so that one is intact."""
+        if self.world.main:
+            self.run.lock()
+        try:
+            return self._fit()
+        except OSError as error:
+            if error.errno not in WRITE_FAULTS:
+                raise
+            raise self._write_failed(error) from error
+        finally:
+            self.run.unlock()
+
+    def _fit(self) -> TrainResult:
         if self.step >= self.steps:
             print(
                 f"{self.run.path} already reached step {self.step} of {self.steps}; raise train.steps to go on",
@@ -286,18 +303,32 @@ class Trainer:
             print(f"step {self.step}/{self.steps}  {parts}  {images_per_s:.0f} img/s", file=sys.stderr)
         return record
 
-    def _diverged(self, bad_step: int, values: dict[str, float]) -> None:
+    def _last_good_checkpoint(self) -> str:
         checkpoints = self.run.checkpoints()
-        last_good = (
+        return (
             f"{checkpoints[-1]} is the last good checkpoint and was kept"
             if checkpoints
             else "no checkpoint was written"
         )
+
+    def _diverged(self, bad_step: int, values: dict[str, float]) -> None:
         shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
         raise TrainingDiverged(
             f"training diverged: a logged value became NaN or infinite at step {bad_step} (interval means: {shown}). "
-            f"Training stopped; {last_good}. Try lower learning rates (the model's *optim.lr settings) or a more "
-            "stable loss."
+            f"Training stopped; {self._last_good_checkpoint()}. Try lower learning rates (the model's *optim.lr "
+            "settings) or a more stable loss."
+        )
+
+    def _write_failed(self, error: OSError) -> GenlabError:
+        what, fix = WRITE_FAULTS[error.errno]
+        then = (
+            f"continue with `genlab train --resume {self.run.path}`"
+            if self.run.checkpoints()
+            else f"train again (into another --out, or after deleting {self.run.path})"
+        )
+        return GenlabError(
+            f"could not write {error.filename or self.run.path}: {what}. Training stopped at step {self.step}; "
+            f"{self._last_good_checkpoint()}. {fix.capitalize()}, then {then}"
         )
 
     def _check_finite(self) -> None:
