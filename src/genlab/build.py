@@ -13,7 +13,9 @@ the run stops.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -55,10 +57,18 @@ def build_trainer(
     writes the run folder locks it first (:meth:`RunDir.lock`); the trainer's ``fit`` unlocks it when it stops.
     """
     world = current_world()
+    with _locked_until_training(run, world):
+        return _build_trainer(config, run, world, resume, data, networks)
+
+
+@contextlib.contextmanager
+def _locked_until_training(run: RunDir, world: World) -> Iterator[None]:
+    """Lock ``run`` on the process that writes it (it stays locked until the trainer's ``fit`` stops), and unlock it
+    again when what follows fails before a trainer exists."""
     if world.main:
         run.lock()
     try:
-        return _build_trainer(config, run, world, resume, data, networks)
+        yield
     except BaseException:
         run.unlock()
         raise
@@ -135,11 +145,12 @@ def resume_trainer(
     ``doctor.*``, ``eval.*`` and ``accel.*``, and so may an edit of RUN/config.yaml (checked against the config the
     checkpoint stores). A run trained on data or networks handed in from Python needs them again."""
     run = RunDir.open(run_dir)
-    config = read_run_config(run, overrides)
-    checkpoint = run.latest_checkpoint()
-    # Read twice (here, then by Trainer.restore), so that a refused resume loads no data and builds nothing.
-    check_resumable(config, load_checkpoint(checkpoint)["config"], run, checkpoint)
-    return build_trainer(config, run, resume=True, data=data, networks=networks)
+    with _locked_until_training(run, current_world()):  # first: another process may be writing its checkpoints
+        config = read_run_config(run, overrides)
+        checkpoint = run.latest_checkpoint()
+        # Read twice (here, then by Trainer.restore), so that a refused resume loads no data and builds nothing.
+        check_resumable(config, load_checkpoint(checkpoint)["config"], run, checkpoint)
+        return build_trainer(config, run, resume=True, data=data, networks=networks)
 
 
 def build_recipe(config: Config, data: ImageSet, device: torch.device, networks: Networks | None = None) -> Recipe:
