@@ -66,8 +66,9 @@ def test_train_sample_resume_flow(capsys, tiny_config, tmp_path):
     code, _, err = run(capsys, "train", str(config), "--out", str(run_dir))
     assert code == 1 and "already holds a run" in err
 
-    code, _, err = run(capsys, "sample", str(run_dir), "--out", str(tmp_path))  # a folder, where a file should go
-    assert code == 1 and err == f"genlab: error: {tmp_path}: Is a directory; check the paths you gave\n"
+    code, _, err = run(capsys, "sample", str(run_dir), "--out", f"{config}/g.png")  # a file, where a folder should be
+    expected = f"cannot write {config}/g.png ({config} is a file, not a folder); choose another output path (--out)"
+    assert code == 1 and err == f"genlab: error: {expected}\n"
 
 
 def test_a_read_only_or_full_disk_is_a_one_line_error_and_other_oserrors_keep_their_traceback(capsys, monkeypatch):

@@ -182,6 +182,8 @@ def sample(
     """
     check_arguments(n=(n, COUNT), seed=(seed, SEED), truncation=(truncation, POSITIVE))
     kind = None if out is None else _sample_format(out)
+    if kind in ("png", "npz"):
+        ensure_writable(out)
     recipe = load_run(path, device)
     labels = recipe.check_labels(None if label is None else torch.full((n,), label), n)
     images = recipe.sample(
