@@ -19,6 +19,7 @@ from genlab.metrics import EvalConfig, Evaluator
 from genlab.metrics.features import load_classifier
 from genlab.metrics.reference import reference_features
 from genlab.train.logger import read_metrics
+from tests.data.test_cifar10 import write_cifar10
 
 DIGITS = DataConfig(name="digits", size=8)
 
@@ -103,6 +104,23 @@ def test_metric_choices_that_cannot_apply_are_refused():
         Evaluator(EvalConfig(metrics=("is",)), DataConfig(name="ring8"))
     with pytest.raises(ConfigError, match="genlab classifier train"):
         Evaluator(EvalConfig(), DataConfig(name="folder", path="."))
+
+
+def test_cifar10_evaluation_needs_a_classifier_of_its_own_which_classifier_train_makes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the classifier's run folder goes under runs/
+    write_cifar10(tmp_path / "data")
+    data = DataConfig(name="cifar10", path=str(tmp_path / "data"), split="test")
+    with pytest.raises(ConfigError) as err:
+        Evaluator(EvalConfig(), data)
+    assert "no shipped feature extractor fits data set 'cifar10'" in str(err.value)
+    assert f"`genlab classifier train --data cifar10 --set data.path={data.path} --out clf.pt`" in str(err.value)
+    quick = [f"data.path={data.path}", "device=cpu", "train.steps=2", "train.batch_size=4", "train.progress=false"]
+    trained = api.train_classifier("cifar10", [*quick, "train.tensorboard=false"], out=tmp_path / "clf.pt")
+    classifier = load_classifier(trained.weights)
+    assert (classifier.net.channels, classifier.size, classifier.info["data"]) == (3, 32, "cifar10")
+    real = load_dataset(data).images
+    result = Evaluator(EvalConfig(features=str(trained.weights), metrics=("fid",), n=4), data).evaluate(real)
+    assert math.isfinite(result.values["fid"])
 
 
 def test_periodic_evaluation_is_logged_beside_the_losses(tiny_config, tmp_path):

@@ -11,6 +11,9 @@ split limit applies), because their coordinates are the data: rescaling would mo
 from __future__ import annotations
 
 import os
+import shutil
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,7 @@ import torch.nn.functional as F
 from pydantic import field_validator
 
 from genlab.errors import DataError
+from genlab.fileio import atomic_write
 from genlab.registry import Registry
 from genlab.schema import Range, Section
 
@@ -31,19 +35,20 @@ class DataConfig(Section):
     """Which images (or points) to train on and how to shape them."""
 
     name: str = "digits"
-    """Data set: digits (bundled, no download), mnist (IDX files), folder (PNG/JPEG), npz, ring8 and grid25
-    (2-D Gaussian mixtures, generated; size, channels and fit do not apply to them)."""
+    """Data set: digits (bundled, no download), mnist (IDX files), cifar10 (the python batches), folder (PNG/JPEG),
+    npz, ring8 and grid25 (2-D Gaussian mixtures, generated; size, channels and fit do not apply to them)."""
     size: Annotated[int, Range(ge=4, le=1024)] = 32
     """Side length the images are resized (or padded) to; ignored by vector data sets (ring8, grid25)."""
     channels: Literal[1, 3] | None = None
     """Force grey (1) or RGB (3); by default the data set's own channel count."""
     split: Literal["train", "test", "all"] = "train"
     path: str | None = None
-    """mnist: folder with the IDX files; folder: the image folder; npz: the .npz file."""
+    """mnist: folder with the IDX files; cifar10: folder with cifar-10-batches-py/ or cifar-10-python.tar.gz;
+    folder: the image folder; npz: the .npz file."""
     fit: Literal["resize", "pad"] = "resize"
     """resize: scale the shorter side to `size`, then centre-crop; pad: centre-pad or crop without scaling."""
     download: bool = False
-    """mnist only: download the IDX files when they are missing (needs network)."""
+    """mnist and cifar10: download the files when they are missing (needs network)."""
     limit: Annotated[int, Range(ge=1)] | None = None
     """Use only the first `limit` images (quick experiments)."""
     half: Literal["all", "first", "second"] = "all"
@@ -118,6 +123,18 @@ DATASETS: Registry[Loader] = Registry("data set")
 def data_home() -> Path:
     """Folder that holds one sub-folder per downloadable data set: ``$GENLAB_DATA`` or ~/.cache/genlab/data."""
     return Path(os.environ.get("GENLAB_DATA") or DEFAULT_DATA_HOME).expanduser()
+
+
+def download(url: str, target: Path, by_hand: str) -> None:
+    """Fetch ``url`` into ``target`` atomically (an interrupted download leaves no partial file to be mistaken for
+    data); ``by_hand`` completes the error message with how to get the file without network."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    print(f"downloading {url} -> {target}")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, atomic_write(target) as handle:
+            shutil.copyfileobj(response, handle)
+    except (urllib.error.URLError, OSError) as exc:
+        raise DataError(f"could not download {url}: {exc}. Without network, {by_hand}") from None
 
 
 def required_path(cfg: DataConfig, what: str, *, folder: bool) -> Path:

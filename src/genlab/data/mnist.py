@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import gzip
 import os
-import shutil
-import urllib.error
-import urllib.request
 import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from genlab.data.base import DATASETS, DataConfig, RawImages, data_home
+from genlab.data.base import DATASETS, DataConfig, RawImages, data_home, download
 from genlab.errors import DataError
-from genlab.fileio import atomic_write
 
 FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -79,20 +75,10 @@ def find_file(folders: list[Path], stem: str) -> Path | None:
 def download_mnist(folder: Path, mirror: str | None = None) -> None:
     """Download the four gzipped IDX files into ``folder`` (atomically, one file at a time)."""
     mirror = mirror or os.environ.get("GENLAB_MNIST_MIRROR") or DEFAULT_MIRROR
-    folder.mkdir(parents=True, exist_ok=True)
     for stem in (name for pair in FILES.values() for name in pair):
         target = folder / f"{stem}.gz"
-        if target.exists():
-            continue
-        url = mirror.rstrip("/") + f"/{stem}.gz"
-        print(f"downloading {url} -> {target}")
-        try:
-            with urllib.request.urlopen(url, timeout=60) as response, atomic_write(target) as handle:
-                shutil.copyfileobj(response, handle)
-        except (urllib.error.URLError, OSError) as exc:
-            raise DataError(
-                f"could not download {url}: {exc}. Without network, copy the MNIST IDX files into {folder} by hand."
-            ) from None
+        if not target.exists():
+            download(mirror.rstrip("/") + f"/{stem}.gz", target, f"copy the MNIST IDX files into {folder} by hand.")
 
 
 def load_split(folders: list[Path], split: str) -> tuple[np.ndarray, np.ndarray]:
