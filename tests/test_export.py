@@ -8,12 +8,12 @@ import pytest
 import torch
 
 import genlab
-from genlab import export
+from genlab import export, generators
 from genlab.cli import main
 from genlab.config import load_config
 from genlab.errors import GenlabError
-from genlab.export import CHECK_BATCH, EXPORT_BATCH, check_matches, export_generator
-from genlab.generators import load_generator
+from genlab.export import CHECK_BATCH, EXPORT_BATCH, check_matches, export_generator, write_onnx
+from genlab.generators import GeneratorInfo, LoadedGenerator, build_generator, load_generator
 
 from .conftest import TINY
 
@@ -135,3 +135,23 @@ def test_push_uploads_the_folder_with_huggingface_hub(conditional, tmp_path, mon
     with pytest.raises(GenlabError, match=r"huggingface_hub package, which is not installed: pip install"):
         export_generator(conditional[0], tmp_path / "h", ["safetensors"], push="me/tiny-gan")
     assert not (tmp_path / "h").exists()
+
+
+def test_missing_optional_packages_say_how_to_install_them(conditional, tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "onnxruntime", None)
+    with pytest.raises(GenlabError, match=r"the onnx format needs .* not installed: pip install 'genlab\[export\]'"):
+        export_generator(conditional[0], tmp_path / "g", ["onnx"])
+    monkeypatch.setattr(generators, "save_safetensors", None)
+    with pytest.raises(GenlabError, match=r"needs the safetensors package, .*: pip install 'genlab\[export\]'"):
+        export_generator(conditional[0], tmp_path / "g", ["safetensors"])
+
+
+def test_a_generator_of_vectors_exports_with_a_dynamic_batch(tmp_path):
+    info = GeneratorInfo(arch="mlp", settings={"width": 8}, z_dim=3, latent="normal", shape=(2,))
+    net = build_generator(info, tmp_path / "config.json").eval()  # its forward's argument is named 'input', not 'z'
+    write_onnx(LoadedGenerator(net, info), tmp_path / "model.onnx")
+    session = onnxruntime.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    z = torch.randn(7, 3)
+    (points,) = session.run(None, {"z": z.numpy()})
+    with torch.no_grad():
+        assert points.shape == (7, 2) and np.abs(points - net(z).numpy()).max() < 1e-5

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from genlab.config import dump_config
-from genlab.errors import GenlabError
+from genlab.errors import GenlabError, one_line
 from genlab.fileio import atomic_write
 from genlab.generators import (
     CONFIG_NAME,
@@ -154,16 +154,22 @@ def write_onnx(generator: LoadedGenerator, path: Path) -> None:
     net, info = generator
     names = input_names(info)
     batch = torch.export.Dim("batch")
-    with torch.no_grad(), _quiet_exporter():
-        program = torch.onnx.export(
-            net,
-            example_inputs(info, EXPORT_BATCH),
-            input_names=names,
-            output_names=["images"],
-            dynamic_shapes={name: {0: batch} for name in names},
-            dynamo=True,
-            verbose=False,
-        )
+    try:
+        with torch.no_grad(), _quiet_exporter():
+            program = torch.onnx.export(
+                net,
+                example_inputs(info, EXPORT_BATCH),
+                input_names=names,
+                output_names=["images"],
+                dynamic_shapes=tuple({0: batch} for _ in names),  # by position: forward's argument names vary
+                dynamo=True,
+                verbose=False,
+            )
+    except torch.onnx.OnnxExporterError as exc:
+        raise GenlabError(
+            f"the {info.arch} generator cannot be exported to ONNX ({one_line(exc.__cause__ or exc)}); leave the "
+            "format out (--format safetensors,torchscript)"
+        ) from None
     proto = program.model_proto
     onnx.checker.check_model(proto)
     graph = proto.SerializeToString()
