@@ -20,6 +20,8 @@ _API = {
     "resume": "genlab.api",
     "sample": "genlab.api",
     "load_run": "genlab.api",
+    "load_generator": "genlab.generators",
+    "export_generator": "genlab.export",
     "demo": "genlab.api",
     "evaluate": "genlab.api",
     "evaluate_images": "genlab.api",

@@ -25,6 +25,7 @@ from genlab.data.folder import EXTENSIONS, image_files, read_image, save_images
 from genlab.data.npz import save_npz
 from genlab.errors import DataError, GenlabError
 from genlab.fileio import ensure_writable, write_json
+from genlab.generators import ExportedGenerator, is_export, load_generator
 from genlab.images import save_png, to_uint8
 from genlab.latent.explore import ae_vs_vae, arithmetic, direction, edit, embed, interpolate, traverse
 from genlab.metrics import EvalConfig, EvalResult, Evaluator
@@ -172,9 +173,10 @@ def sample(
     out: str | Path | None = None,
     device: str = "auto",
 ) -> torch.Tensor:
-    """``n`` samples from a trained run; also written to ``out`` when given, by its name: ``X.png`` one picture
-    (an image grid, or a scatter plot of 2-D points), ``X.npz`` an array file and ``DIR/`` (a trailing slash, an
-    existing folder or a name without suffix) numbered PNGs, the two that ``genlab eval --fake`` reads.
+    """``n`` samples from a trained run (or a generator that genlab export wrote); also written to ``out`` when
+    given, by its name: ``X.png`` one picture (an image grid, or a scatter plot of 2-D points), ``X.npz`` an array
+    file and ``DIR/`` (a trailing slash, an existing folder or a name without suffix) numbered PNGs, the two that
+    ``genlab eval --fake`` reads.
 
     ``label`` picks the class of a conditional generator (default: classes 0, 1, ... in turn; the .npz file holds
     them as 'labels'); ``truncation`` ψ keeps every latent component within [-ψ, ψ] (resampled, or clamped with
@@ -184,7 +186,7 @@ def sample(
     kind = None if out is None else _sample_format(out)
     if kind in ("png", "npz"):
         ensure_writable(out)
-    recipe = load_run(path, device)
+    recipe = ExportedGenerator(load_generator(path, device)) if is_export(path) else load_run(path, device)
     labels = recipe.check_labels(None if label is None else torch.full((n,), label), n)
     images = recipe.sample(
         n,

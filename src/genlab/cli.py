@@ -42,6 +42,13 @@ SAMPLE_EXAMPLES = """examples:
   genlab eval --real mnist --fake fakes.npz
   genlab sample runs/try1 --truncation 0.7          every latent component within +-0.7 (quality over diversity)
   genlab sample runs/cgan --class 7                 a conditional generator's sevens
+  genlab sample exported/dcgan --n 16 --out grid.png  a generator genlab export wrote
+"""
+
+EXPORT_EXAMPLES = """examples:
+  genlab export runs/try1 --out exported/dcgan      model.safetensors, config.json, model.onnx, model.pt, README.md
+  genlab export runs/try1 --out onnx-only --format onnx --no-ema    the trained G itself, not its EMA copy
+  genlab export runs/try1 --out exported/dcgan --push me/dcgan-mnist  and upload it (pip install huggingface_hub)
 """
 
 LATENT_EXAMPLES = """examples:
@@ -198,6 +205,15 @@ def _print_figure(figure: LatentFigure) -> None:
         raise GenlabError(figure.failure)
 
 
+def _export(args: argparse.Namespace) -> None:
+    from genlab.export import export_generator
+
+    result = export_generator(args.run, args.out, args.format, ema=args.ema, push=args.push)
+    print(f"wrote {', '.join(p.name for p in result.files)} to {result.folder}")
+    if args.push:
+        print(f"uploaded {result.folder} to https://huggingface.co/{args.push}")
+
+
 def _report_command(args: argparse.Namespace) -> None:
     from genlab import api
 
@@ -334,7 +350,7 @@ def _parser() -> argparse.ArgumentParser:
     overrides(train)
 
     sample = command("sample", _sample, "write samples of a trained run (a picture, .npz or PNGs)", SAMPLE_EXAMPLES)
-    sample.add_argument("run", metavar="RUN_DIR", help="run folder or checkpoint file")
+    sample.add_argument("run", metavar="RUN_DIR", help="run folder, checkpoint file or exported folder")
     sample.add_argument("--n", type=int, default=64, help="number of images (default 64)")
     sample.add_argument(
         "--out",
@@ -457,6 +473,22 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("--out", default="lab", help="folder for its pictures and NAME.json (default lab/)")
     lab.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     lab.add_argument("--list", action="store_true", help="list the experiments")
+
+    export = command(
+        "export", _export, "take a GAN run's generator out: safetensors, ONNX, TorchScript", EXPORT_EXAMPLES
+    )
+    export.add_argument("run", metavar="RUN_DIR", help="run folder or checkpoint file")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write (new, empty or an earlier export)")
+    export.add_argument(
+        "--format",
+        type=lambda text: [f.strip() for f in text.split(",") if f.strip()],
+        default=["safetensors", "onnx", "torchscript"],
+        help="comma-separated: safetensors, onnx, torchscript (default all three)",
+    )
+    export.add_argument(
+        "--ema", action=argparse.BooleanOptionalAction, default=True, help="the EMA copy of G where the run kept one"
+    )
+    export.add_argument("--push", metavar="REPO_ID", help="upload the folder to this Hugging Face model repo")
 
     report = command("report", _report_command, "write a run's self-contained HTML report", REPORT_EXAMPLES)
     report.add_argument("run", metavar="RUN_DIR", help="run folder")

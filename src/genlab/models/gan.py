@@ -133,6 +133,20 @@ def pack_samples(samples: torch.Tensor, pack: int) -> torch.Tensor:
     return samples.reshape(b // pack, pack * c, *rest)
 
 
+def generate(net: nn.Module, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """Samples of generator ``net`` for latents ``z`` (and ``labels``, a conditional one's second input), in eval
+    mode and in chunks: BatchNorm then uses its running statistics, so a sample does not depend on its batch, and
+    ``net``'s train/eval flag is restored afterwards. GAN runs and exported generators sample through it."""
+    label_chunks = itertools.repeat(None) if labels is None else labels.split(SAMPLE_CHUNK)
+    was_training = net.training
+    net.eval()
+    try:
+        chunks = zip(z.split(SAMPLE_CHUNK), label_chunks)  # noqa: B905 (repeat() is endless)
+        return torch.cat([net(zc) if lc is None else net(zc, lc) for zc, lc in chunks])
+    finally:
+        net.train(was_training)
+
+
 class GAN(Recipe):
     def __init__(
         self,
@@ -311,15 +325,7 @@ class GAN(Recipe):
         net = self.ema.net if self.ema is not None else self.generator
         if (labels is None) != (self.num_classes is None):
             raise ValueError("labels are needed by conditional generators and only by them")
-        z = z.to(self.device)
-        label_chunks = itertools.repeat(None) if labels is None else labels.to(self.device).split(SAMPLE_CHUNK)
-        was_training = net.training
-        net.eval()
-        try:
-            chunks = zip(z.split(SAMPLE_CHUNK), label_chunks)  # noqa: B905 (repeat() is endless)
-            return torch.cat([self._generate(net, zc, lc) for zc, lc in chunks])
-        finally:
-            net.train(was_training)
+        return generate(net, z.to(self.device), None if labels is None else labels.to(self.device))
 
     def extra_state(self) -> dict:
         state: dict = {"objective": self.objective.state_dict()}
