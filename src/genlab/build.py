@@ -107,6 +107,7 @@ def _build_trainer(
         memory_format=accel.memory_format,
         rank=world.rank,
         world=world.size,
+        flip=config.data.flip,
     )
     trainer = Trainer(
         recipe,

@@ -17,11 +17,11 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from genlab.errors import DataError
 from genlab.fileio import atomic_write
@@ -45,8 +45,15 @@ class DataConfig(Section):
     path: str | None = None
     """mnist: folder with the IDX files; cifar10: folder with cifar-10-batches-py/ or cifar-10-python.tar.gz;
     folder: the image folder; npz: the .npz file."""
-    fit: Literal["resize", "pad"] = "resize"
-    """resize: scale the shorter side to `size`, then centre-crop; pad: centre-pad or crop without scaling."""
+    fit: Literal["resize", "crop", "pad"] = "resize"
+    """resize: scale the shorter side to `size`, then centre-crop; crop: centre-crop the largest square, then scale
+    it to `size` (the same picture, but only the kept square is resampled: cheaper on large photographs); pad:
+    centre-pad or crop without scaling. Scaling down is antialiased. Default: crop for celeba, resize otherwise."""
+    flip: bool = False
+    """Mirror a random half of every training batch left to right (augmentation for photographs; not for digits
+    or text, whose mirror images are not data). Drawn from the seed and the batch position, so resume stays exact."""
+    attribute: str | None = None
+    """celeba: label every image 0/1 by this column of list_attr_celeba.txt (e.g. Smiling)."""
     download: bool = False
     """mnist and cifar10: download the files when they are missing (needs network)."""
     limit: Annotated[int, Range(ge=1)] | None = None
@@ -57,6 +64,14 @@ class DataConfig(Section):
     style: Literal["none", "invert", "thicken"] = "none"
     """Restyle every image after resizing: invert (white background, dark strokes) or thicken (strokes grown by
     one pixel each way, a 3x3 maximum filter). Makes a second domain out of a data set."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_fit(cls, data: Any) -> Any:
+        """Aligned face crops are nearly square portraits: crop keeps the face centred, the fit photographs want."""
+        if isinstance(data, dict) and "fit" not in data:
+            return {**data, "fit": "crop" if data.get("name") == "celeba" else "resize"}
+        return data
 
     @field_validator("name")
     @classmethod
@@ -163,12 +178,17 @@ def set_channels(images: torch.Tensor, channels: int) -> torch.Tensor:
 def fit_images(images: torch.Tensor, size: int, fit: str) -> torch.Tensor:
     """Bring (N, C, H, W) images in [0, 1] to (N, C, size, size).
 
-    ``resize`` scales the shorter side to ``size`` (bilinear, antialiased when shrinking) and centre-crops the
-    longer one; ``pad`` centre-pads with black or centre-crops, leaving pixel values untouched.
+    ``resize`` scales the shorter side to ``size`` (bilinear, antialiased when shrinking, so fine patterns average
+    out instead of aliasing) and centre-crops the longer one; ``crop`` first centre-crops the largest square, then
+    resizes it; ``pad`` centre-pads with black or centre-crops, leaving pixel values untouched.
     """
     h, w = images.shape[-2:]
     if (h, w) == (size, size):
         return images
+    if fit == "crop":
+        side = min(h, w)
+        top, left = (h - side) // 2, (w - side) // 2
+        return fit_images(images[..., top : top + side, left : left + side], size, "resize")
     if fit == "resize":
         scale = size / min(h, w)
         new_h, new_w = max(size, round(h * scale)), max(size, round(w * scale))
@@ -197,9 +217,9 @@ def load_dataset(cfg: DataConfig) -> ImageSet:
         images = images[: cfg.limit]
         labels = None if labels is None else labels[: cfg.limit]
     if images.ndim == 2:
-        if cfg.channels is not None or cfg.style != "none":
+        if cfg.channels is not None or cfg.style != "none" or cfg.flip:
             raise DataError(
-                f"data set '{cfg.name}' holds vectors, not images: data.channels and data.style do not apply"
+                f"data set '{cfg.name}' holds vectors, not images: data.channels, data.style and data.flip do not apply"
             )
         return ImageSet(images.float(), labels, cfg.name, raw.class_names)
     if cfg.channels is not None:
