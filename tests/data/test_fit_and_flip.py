@@ -67,5 +67,5 @@ def test_flip_slices_of_two_processes_make_up_the_single_process_batch(distinct)
 
 
 def test_flip_on_vectors_is_refused():
-    with pytest.raises(ConfigError, match="data.flip"):
+    with pytest.raises(ConfigError, match=r"data\.flip"):
         Sampler(ImageSet(torch.zeros(8, 2), None, "points"), batch_size=4, seed=0, device="cpu", flip=True)

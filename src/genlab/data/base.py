@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import field_validator, model_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 
 from genlab.errors import DataError
 from genlab.fileio import atomic_write
@@ -36,7 +36,8 @@ class DataConfig(Section):
 
     name: str = "digits"
     """Data set: digits (bundled, no download), mnist (IDX files), cifar10 (the python batches), folder (PNG/JPEG),
-    npz, ring8 and grid25 (2-D Gaussian mixtures, generated; size, channels and fit do not apply to them)."""
+    celeba (img_align_celeba/), npz, ring8 and grid25 (2-D Gaussian mixtures, generated; size, channels and fit do
+    not apply to them)."""
     size: Annotated[int, Range(ge=4, le=1024)] = 32
     """Side length the images are resized (or padded) to; ignored by vector data sets (ring8, grid25)."""
     channels: Literal[1, 3] | None = None
@@ -44,7 +45,7 @@ class DataConfig(Section):
     split: Literal["train", "test", "all"] = "train"
     path: str | None = None
     """mnist: folder with the IDX files; cifar10: folder with cifar-10-batches-py/ or cifar-10-python.tar.gz;
-    folder: the image folder; npz: the .npz file."""
+    celeba: folder with img_align_celeba/; folder: the image folder; npz: the .npz file."""
     fit: Literal["resize", "crop", "pad"] = "resize"
     """resize: scale the shorter side to `size`, then centre-crop; crop: centre-crop the largest square, then scale
     it to `size` (the same picture, but only the kept square is resampled: cheaper on large photographs); pad:
@@ -79,6 +80,13 @@ class DataConfig(Section):
         if name not in DATASETS:
             raise ValueError(DATASETS.unknown_message(name))
         return name
+
+    @field_validator("attribute")
+    @classmethod
+    def _attribute_of_celeba(cls, attribute: str | None, info: ValidationInfo) -> str | None:
+        if attribute is not None and info.data.get("name", "celeba") != "celeba":
+            raise ValueError(f"data.attribute labels CelebA images; data set '{info.data['name']}' has no attributes")
+        return attribute
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ import torch
 from genlab.data.base import ImageSet
 from genlab.errors import ConfigError
 
-
 FLIP_STREAM = 1
 """Extra seed word that keeps the flip draws independent of the epoch orders drawn from (seed, epoch)."""
 
