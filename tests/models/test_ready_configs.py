@@ -3,7 +3,9 @@ CIFAR-10 ones on tiny files in the official format)."""
 
 import math
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from genlab.build import build_trainer
 from genlab.config import load_config, presets
@@ -47,3 +49,22 @@ def test_cifar10_has_a_dcgan_an_sngan_and_a_classifier_config():
 def test_ready_cifar10_configs_train_on_files_in_the_official_format(tmp_path, name):
     write_cifar10(tmp_path / "data")
     train_two_steps(tmp_path, name, [f"data.path={tmp_path / 'data'}", "train.batch_size=4"])
+
+
+def test_ready_folder_config_trains_on_a_folder_of_photographs(tmp_path):
+    """dcgan-folder64 needs data.path; here a folder of odd-sized RGB and grey pictures the test writes."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        shape = (70 + 5 * i, 90) if i % 2 else (80, 66, 3)
+        Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)).save(folder / f"{i}.{'png' if i % 2 else 'jpg'}")
+    cfg = load_config("dcgan-folder64")
+    assert (cfg.data.name, cfg.data.size, cfg.data.fit, cfg.data.flip, cfg.data.path) == (
+        "folder",
+        64,
+        "crop",
+        True,
+        None,
+    )
+    train_two_steps(tmp_path, "dcgan-folder64", [f"data.path={folder}", "train.batch_size=4"])

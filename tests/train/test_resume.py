@@ -36,8 +36,8 @@ CONDITIONAL = ("model.condition=projection", "model.tricks.ema.decay=0.9", "mode
 
 @pytest.mark.parametrize(
     "tricks",
-    [(), STATEFUL_TRICKS, BEGAN, CONDITIONAL],
-    ids=["plain", "ema-replay-noise-pack-gp", "began-equilibrium", "conditional-projection-gp"],
+    [(), STATEFUL_TRICKS, BEGAN, CONDITIONAL, ("data.flip=true",)],
+    ids=["plain", "ema-replay-noise-pack-gp", "began-equilibrium", "conditional-projection-gp", "flip"],
 )
 def test_half_plus_resume_plus_half_equals_one_go_bit_for_bit(tiny_config, tmp_path, tricks):
     full = train(tiny_config, tmp_path / "full", "train.steps=24", *tricks)
