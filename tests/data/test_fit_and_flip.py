@@ -20,10 +20,12 @@ def test_downscaling_a_fine_checkerboard_averages_to_grey_instead_of_aliasing():
 
 def test_crop_keeps_the_centre_square_of_a_wide_image_and_drops_its_sides():
     wide = torch.zeros(1, 1, 8, 24)
-    wide[..., 8:16] = 1.0  # the centre square is white, the two side squares black
+    wide[..., 8:14] = 1.0  # the centre square's left six columns are white; it and both sides are otherwise black
+    square = wide[..., 8:16]
     for fit in ("crop", "resize"):
-        assert torch.equal(fit_images(wide, 8, fit), torch.ones(1, 1, 8, 8)), fit
-    assert fit_images(wide, 4, "crop").eq(1).all()
+        assert torch.equal(fit_images(wide, 8, fit), square), fit
+    halved = fit_images(wide, 4, "crop")[0, 0]  # the whole square scaled (3/4 white), not a 4x4 cut from its middle
+    assert abs(halved.mean() - 0.75) < 0.01 and halved[:, 0].eq(1).all() and halved[:, 3].lt(0.2).all()
 
 
 def test_celeba_fits_by_cropping_and_other_data_sets_by_resizing_unless_told():
