@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from genlab.data import DataConfig, ImageSet, Sampler
+from genlab.data import DataConfig, ImageSet, Sampler, load_dataset
 from genlab.data.base import fit_images
-from genlab.errors import ConfigError
+from genlab.errors import ConfigError, DataError
 
 
 def test_downscaling_a_fine_checkerboard_averages_to_grey_instead_of_aliasing():
@@ -71,3 +71,8 @@ def test_flip_slices_of_two_processes_make_up_the_single_process_batch(distinct)
 def test_flip_on_vectors_is_refused():
     with pytest.raises(ConfigError, match=r"data\.flip"):
         Sampler(ImageSet(torch.zeros(8, 2), None, "points"), batch_size=4, seed=0, device="cpu", flip=True)
+
+
+def test_flip_on_a_vector_data_set_is_refused_when_it_loads():
+    with pytest.raises(DataError, match=r"data\.channels, data\.flip and data\.style do not apply"):
+        load_dataset(DataConfig(name="ring8", flip=True))

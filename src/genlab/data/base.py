@@ -227,7 +227,7 @@ def load_dataset(cfg: DataConfig) -> ImageSet:
     if images.ndim == 2:
         if cfg.channels is not None or cfg.style != "none" or cfg.flip:
             raise DataError(
-                f"data set '{cfg.name}' holds vectors, not images: data.channels, data.style and data.flip do not apply"
+                f"data set '{cfg.name}' holds vectors, not images: data.channels, data.flip and data.style do not apply"
             )
         return ImageSet(images.float(), labels, cfg.name, raw.class_names)
     if cfg.channels is not None:
