@@ -15,7 +15,6 @@ import json
 import os
 import re
 import secrets
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -121,7 +120,7 @@ def ensure_writable(path: str | Path) -> Path:
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, "it is a folder")
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, probe = _create_temporary(path)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
