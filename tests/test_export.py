@@ -155,3 +155,33 @@ def test_a_generator_of_vectors_exports_with_a_dynamic_batch(tmp_path):
     (points,) = session.run(None, {"z": z.numpy()})
     with torch.no_grad():
         assert points.shape == (7, 2) and np.abs(points - net(z).numpy()).max() < 1e-5
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    """(run folder, export folder) of a tiny unconditional GAN run, exported as safetensors."""
+    root = tmp_path_factory.mktemp("plain")
+    run = genlab.fit(load_config(TINY), out=root / "run").run_dir
+    export_generator(run, root / "export", ["safetensors"])
+    return run, root / "export"
+
+
+def test_latent_tools_on_an_export_give_the_runs_figures_and_numbers(capsys, plain, tmp_path):
+    run, folder = plain
+    code, out, err = cli(capsys, "interpolate", folder, "--steps", 4, "--rows", 2, "--device", "cpu")
+    assert code == 0, err
+    figure = folder / "latent" / "interpolate-slerp.png"
+    assert str(figure) in out
+    own = genlab.interpolate(run, steps=4, rows=2, device="cpu")
+    assert own.path == run / "latent" / "interpolate-slerp.png"
+    assert figure.read_bytes() == own.path.read_bytes()
+    assert json.loads(figure.with_suffix(".json").read_text()) == own.numbers
+    edited = genlab.edit(folder, 3, n=8, max_steps=3, device="cpu", out=tmp_path / "export-edit.png")
+    own = genlab.edit(run, 3, n=8, max_steps=3, device="cpu", out=tmp_path / "run-edit.png")
+    assert edited.numbers == own.numbers and edited.path.read_bytes() == own.path.read_bytes()
+    (folder / "train-config.yaml").rename(tmp_path / "moved.yaml")
+    try:
+        code, _, err = cli(capsys, "interpolate", folder, "--device", "cpu")
+    finally:
+        (tmp_path / "moved.yaml").rename(folder / "train-config.yaml")
+    assert code == 1 and f"{folder / 'train-config.yaml'} does not exist" in err and "genlab export" in err

@@ -25,7 +25,7 @@ from genlab.data.folder import EXTENSIONS, image_files, read_image, save_images
 from genlab.data.npz import save_npz
 from genlab.errors import DataError, GenlabError
 from genlab.fileio import ensure_writable, write_json
-from genlab.generators import ExportedGenerator, is_export, load_generator
+from genlab.generators import load_model
 from genlab.images import save_png, to_uint8
 from genlab.latent.explore import ae_vs_vae, arithmetic, direction, edit, embed, interpolate, traverse
 from genlab.metrics import EvalConfig, EvalResult, Evaluator
@@ -186,7 +186,7 @@ def sample(
     kind = None if out is None else _sample_format(out)
     if kind in ("png", "npz"):
         ensure_writable(out)
-    recipe = ExportedGenerator(load_generator(path, device)) if is_export(path) else load_run(path, device)
+    recipe = load_model(path, device)
     labels = recipe.check_labels(None if label is None else torch.full((n,), label), n)
     images = recipe.sample(
         n,

@@ -365,9 +365,9 @@ def _parser() -> argparse.ArgumentParser:
 
     def latent_command(name: str, help: str) -> argparse.ArgumentParser:
         sub = command(name, _latent, help, LATENT_EXAMPLES)
-        sub.add_argument("run", metavar="RUN_DIR", help="run folder or checkpoint file")
+        sub.add_argument("run", metavar="RUN_DIR", help="run folder, checkpoint file or exported folder")
         sub.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
-        sub.add_argument("--out", help="PNG file to write (default: RUN_DIR/latent/NAME.png)")
+        sub.add_argument("--out", help="PNG file to write (default: RUN_DIR/latent/NAME.png, or EXPORT_DIR/latent/)")
         sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
         return sub
 

@@ -27,6 +27,7 @@ from genlab.fileio import atomic_write
 from genlab.generators import (
     CONFIG_NAME,
     FORMAT,
+    TRAIN_CONFIG_NAME,
     WEIGHTS_NAME,
     ExportedGenerator,
     GeneratorInfo,
@@ -54,7 +55,6 @@ except ImportError:  # only --push needs it
 
 FORMATS = ("safetensors", "onnx", "torchscript")
 ONNX_NAME, TORCHSCRIPT_NAME, SAMPLES_NAME, CARD_NAME = "model.onnx", "model.pt", "samples.png", "README.md"
-TRAIN_CONFIG_NAME = "train-config.yaml"
 TOLERANCE = 1e-4
 """Largest difference allowed between an exported graph's images and PyTorch's (outputs lie in [-1, 1])."""
 EXPORT_BATCH, CHECK_BATCH = 2, 5

@@ -18,6 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 from torch import nn
 
 from genlab import __version__
+from genlab.config import Config, load_config
 from genlab.errors import CheckpointError, ConfigError, GenlabError, one_line
 from genlab.fileio import atomic_write, write_json
 from genlab.models import Recipe
@@ -38,6 +39,7 @@ except ImportError:  # the optional 'export' extra; needs_package() says how to 
 
 FORMAT = "genlab-generator-1"
 CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
+TRAIN_CONFIG_NAME = "train-config.yaml"
 INSTALL = "pip install 'genlab[export]'"
 FIX = "export the run again (genlab export RUN_DIR --out DIR)"
 
@@ -197,8 +199,44 @@ class ExportedGenerator(Recipe):
         self.networks, self.optimizers = {"generator": net}, {}
         self.device = next(net.parameters()).device
         self.z_dim, self.prior, self.num_classes = info.z_dim, info.latent, info.num_classes
+        self.shape = info.shape
 
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return generate(
             self.networks["generator"], z.to(self.device), None if labels is None else labels.to(self.device)
         )
+
+
+class OpenModel(NamedTuple):
+    """A run or an export opened for the commands that use a trained model (sampling, the latent tools)."""
+
+    source: Path
+    """The file it was loaded from, named in messages: the run's checkpoint or the export's config.json."""
+    folder: Path
+    """The run or export folder: where figures go unless told otherwise (FOLDER/latent/)."""
+    config: Config
+    """The config that trained it (an export's train-config.yaml)."""
+    shape: tuple[int, ...]
+    """One sample's shape."""
+    recipe: Recipe
+
+
+def open_model(path: str | Path, device: str = "auto") -> OpenModel:
+    """A run folder, a checkpoint or an export folder opened as one :class:`OpenModel`, so each command takes any
+    of them: an export's model is the one the run's was (the same seed gives the same latents and samples)."""
+    if not is_export(path):
+        run = open_run(path, device)
+        return OpenModel(run.checkpoint, run.run_dir, run.config, tuple(run.state["data"]["shape"]), run.recipe)
+    folder = Path(path)
+    train_config = folder / TRAIN_CONFIG_NAME
+    if not train_config.is_file():
+        raise ConfigError(f"{train_config} does not exist: it holds the training config this command needs; {FIX}")
+    recipe = load_model(folder, device)
+    return OpenModel(folder / CONFIG_NAME, folder, load_config(train_config), recipe.shape, recipe)
+
+
+def load_model(path: str | Path, device: str = "auto") -> Recipe:
+    """The trained model of a run folder, a checkpoint or an export, as a recipe ready to sample."""
+    if is_export(path):
+        return ExportedGenerator(load_generator(path, device))
+    return open_run(path, device).recipe
