@@ -187,3 +187,24 @@ def test_latent_tools_on_an_export_give_the_runs_figures_and_numbers(capsys, pla
     finally:
         (tmp_path / "moved.yaml").rename(folder / "train-config.yaml")
     assert code == 1 and f"{folder / 'train-config.yaml'} does not exist" in err and "genlab export" in err
+
+
+def test_an_mnist_generator_round_trips_through_safetensors_onnx_and_torchscript(mnist_dir, tmp_path):
+    """The issue's 'done when': a GAN trained on MNIST, exported, gives the run's samples from every format."""
+    cfg = load_config(
+        {**TINY, "data": {"name": "mnist", "size": 16, "limit": 256, "path": str(mnist_dir)}}, ["train.steps=4"]
+    )
+    run = genlab.fit(cfg, out=tmp_path / "run").run_dir
+    folder = export_generator(run, tmp_path / "export").folder
+    z = genlab.load_run(run, "cpu").latents(6, generator=torch.Generator().manual_seed(5))
+    samples = genlab.sample(run, 6, seed=5, device="cpu")
+    assert samples.shape == (6, 1, 16, 16) and samples.std() > 0
+    net, info = load_generator(folder)
+    assert info.shape == (1, 16, 16) and "mnist" in (folder / "train-config.yaml").read_text()
+    with torch.no_grad():
+        assert torch.equal(net(z), samples)
+        assert torch.allclose(torch.jit.load(str(folder / "model.pt"))(z), samples, atol=1e-6)
+    session = onnxruntime.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+    (images,) = session.run(None, {"z": z.numpy()})
+    assert np.abs(images - samples.numpy()).max() < 1e-5
+    assert torch.equal(genlab.sample(folder, 6, seed=5, device="cpu"), samples)
