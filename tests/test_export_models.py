@@ -14,8 +14,9 @@ from genlab.config import load_config
 from genlab.data import DataConfig, load_dataset
 from genlab.data.folder import save_images
 from genlab.errors import GenlabError
-from genlab.export import export_generator
+from genlab.export import FORMATS, export_generator
 from genlab.generators import CONFIG_NAME, load_export, load_generator
+from genlab.models.perceptual import PerceptualConfig
 
 from .conftest import TINY
 
@@ -30,10 +31,10 @@ CYCLEGAN = {
 }
 
 
-def exported_run(root, model):
-    """(run folder, export folder in every format) of a tiny run of ``model`` on the 8 px digits."""
+def exported_run(root, model, formats=FORMATS):
+    """(run folder, export folder) of a tiny run of ``model`` on the 8 px digits, exported in ``formats``."""
     run = genlab.fit(load_config({**TINY, "model": model}), out=root / "run").run_dir
-    export_generator(run, root / "export")
+    export_generator(run, root / "export", formats)
     return run, root / "export"
 
 
@@ -172,3 +173,27 @@ def test_a_tampered_config_is_one_line_naming_the_file(vae, tmp_path, change, ne
         load_export(folder)
     message = str(caught.value)
     assert needle in message and str(folder) in message and "\n" not in message
+
+
+def test_a_perceptual_autoencoder_loads_without_its_feature_network(tmp_path, monkeypatch):
+    """The perceptual loss's classifier only trains: the export decodes as the run without it."""
+    run, folder = exported_run(tmp_path, {**AUTOENCODER, "loss": "perceptual"}, ["safetensors"])
+    own, z = genlab.load_run(run, "cpu"), torch.randn(3, 5)
+
+    def unavailable(self, device):
+        raise AssertionError("the export built the perceptual loss's feature network")
+
+    monkeypatch.setattr(PerceptualConfig, "build", unavailable)
+    with torch.no_grad():
+        assert torch.equal(load_export(folder).parts["decoder"](z), own.decode(z))
+
+
+def test_runs_without_a_model_to_take_out_are_refused(tmp_path):
+    cfg = load_config("classifier-digits", ["train.steps=2", "train.progress=false", "device=cpu"])
+    run = genlab.fit(cfg, out=tmp_path / "run").run_dir
+    needle = "holds a classifier; exports take out the models of GAN, autoencoder, VAE and CycleGAN runs"
+    with pytest.raises(GenlabError, match=needle):
+        export_generator(run, tmp_path / "export", ["safetensors"])
+    with pytest.raises(GenlabError, match=needle):
+        load_generator(run)
+    assert not (tmp_path / "export" / CONFIG_NAME).exists()
