@@ -359,7 +359,7 @@ def load_export(path: str | Path, device: str = "cpu") -> Export:
         generator = LoadedGenerator(net.to(target).eval(), info)
         return Export(info, ExportedGenerator(generator), {"model": generator.net})
     recipe = build_model(info, config, target)
-    for part in info.parts:
+    for part in PARTS[info.kind]:
         prefix = f"{part}."
         _load_part(
             recipe.networks[part], {k[len(prefix) :]: t for k, t in tensors.items() if k.startswith(prefix)}, folder
