@@ -124,8 +124,11 @@ def test_export_refuses_unknown_formats_and_folders_of_other_files(capsys, condi
     code, _, err = cli(capsys, "export", run, "--out", tmp_path / "mine", "--format", "safetensors")
     assert code == 1 and "holds other files" in err and (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
-    export_generator(run, tmp_path / "again", ["safetensors"])
-    export_generator(run, tmp_path / "again", ["safetensors"])  # an earlier export is replaced
+    export_generator(run, tmp_path / "again", ["safetensors", "torchscript"])
+    (tmp_path / "again" / "notes.txt").write_text("keep me")
+    export_generator(run, tmp_path / "again", ["safetensors"])  # an earlier export is replaced, the user's file kept
+    names = sorted(p.name for p in (tmp_path / "again").iterdir())
+    assert names == ["README.md", "config.json", "model.safetensors", "notes.txt", "samples.png", "train-config.yaml"]
 
 
 def test_push_uploads_the_folder_with_huggingface_hub(conditional, tmp_path, monkeypatch):

@@ -73,6 +73,10 @@ TOLERANCE = 1e-4
 """Largest difference allowed between an exported graph's outputs and PyTorch's (images lie in [-1, 1])."""
 EXPORT_BATCH, CHECK_BATCH = 2, 5
 """The batch size graphs are traced with, and the other one they are checked at (so a fixed batch shows)."""
+GRAPH_STEMS = ("model", "encoder", "decoder", "g_ab", "g_ba")
+"""The stems of every part's graph files, of every kind of export."""
+SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}
+"""The graph formats' file suffixes."""
 
 
 @dataclass
@@ -113,13 +117,14 @@ def export_generator(
     if push is not None:
         needs_package(upload_folder, "huggingface_hub", "--push", "pip install huggingface_hub")
     folder = _check_out(Path(out))
+    earlier = _export_files(folder)
     run = open_run(run_dir, "cpu")
     info, recipe, graphs = _save(run, folder, ema, "safetensors" in formats)
     for graph in graphs:
         if "onnx" in formats:
-            write_onnx(graph, folder / f"{graph.name}.onnx")
+            write_onnx(graph, folder / f"{graph.name}{SUFFIXES['onnx']}")
         if "torchscript" in formats:
-            write_torchscript(graph, folder / f"{graph.name}.pt")
+            write_torchscript(graph, folder / f"{graph.name}{SUFFIXES['torchscript']}")
     if recipe.generative:
         images = recipe.sample(64, generator=torch.Generator().manual_seed(0))
         save_png(render_samples(images), folder / SAMPLES_NAME)
@@ -127,10 +132,27 @@ def export_generator(
         handle.write(dump_config(run.config))
     with atomic_write(folder / CARD_NAME, "w") as handle:
         handle.write(model_card(run, info, formats, graphs, recipe.generative))
+    for stale in earlier - _written(folder, formats, graphs, recipe.generative):
+        stale.unlink()  # an earlier export's file this one did not replace (another kind of model, another format)
     if push is not None:
         upload_folder(repo_id=push, folder_path=str(folder), repo_type="model")
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     return ExportResult(folder, files, info)
+
+
+def _written(folder: Path, formats: tuple[str, ...], graphs: list[Graph], samples: bool) -> set[Path]:
+    """The files an export in ``formats`` of a model with ``graphs`` (and ``samples``) writes into ``folder``."""
+    names = {CONFIG_NAME, TRAIN_CONFIG_NAME, CARD_NAME} | ({WEIGHTS_NAME} if "safetensors" in formats else set())
+    names |= {SAMPLES_NAME} if samples else set()
+    names |= {f"{graph.name}{SUFFIXES[f]}" for graph in graphs for f in formats if f in SUFFIXES}
+    return {folder / name for name in names}
+
+
+def _export_files(folder: Path) -> set[Path]:
+    """The files in ``folder`` that an export of any kind and format writes."""
+    names = {CONFIG_NAME, WEIGHTS_NAME, SAMPLES_NAME, CARD_NAME, TRAIN_CONFIG_NAME}
+    names |= {f"{stem}{suffix}" for stem in GRAPH_STEMS for suffix in SUFFIXES.values()}
+    return {folder / name for name in names if (folder / name).is_file()}
 
 
 def _save(
