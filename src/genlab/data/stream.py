@@ -177,6 +177,7 @@ class DiskImages:
             num_workers=self.workers,
             pin_memory=self.device.type == "cuda",
             prefetch_factor=PREFETCH if self.workers else None,
+            generator=torch.Generator(),  # the loader draws its workers' seeds: not from the training's random state
         )
         return iter(loader)
 
