@@ -9,10 +9,13 @@ import pytest
 import torch
 from PIL import Image
 
+from genlab.build import resume_trainer
 from genlab.data import DataConfig, ImageSet, Sampler, StreamedSet, open_dataset
 from genlab.data import folder as folder_module
-from genlab.errors import DataError
-from genlab.metrics.reference import real_subset
+from genlab.data.stream import DiskImages
+from genlab.errors import ConfigError, DataError
+from genlab.metrics.features import RawFeatures
+from genlab.metrics.reference import real_subset, reference_features
 from genlab.train import load_checkpoint
 
 from ..train.helpers import assert_same, straight_and_resumed, train
@@ -75,6 +78,12 @@ def test_auto_keeps_a_folder_that_fits_in_memory_and_the_line_gives_its_size(pho
     assert "as data.loader=memory asks" in choice.message
 
 
+def test_a_half_that_keeps_no_file_is_a_data_error(tmp_path):
+    Image.new("RGB", (8, 8)).save(tmp_path / "only.png")
+    with pytest.raises(DataError, match=r"data.half: first keeps none of the 1 image\(s\) of 'folder'"):
+        open_dataset(DataConfig(name="folder", path=str(tmp_path), half="first"))
+
+
 def test_the_line_says_it_streams_and_with_how_many_workers(photos):
     _, choice = open_dataset(config(photos, memory_gib=(BYTES - 1) / GIB, workers=3))
     assert choice.message == (
@@ -114,9 +123,9 @@ def test_a_corrupt_file_read_by_a_worker_is_a_data_error_naming_it(tmp_path):
     assert "Traceback" not in str(raised.value) and "worker" not in str(raised.value)
 
 
-def test_the_real_subset_of_a_streamed_folder_reads_only_its_files(photos, monkeypatch):
-    memory, _ = open_dataset(config(photos))
-    streamed, _ = open_dataset(config(photos, loader="stream"))
+@pytest.fixture
+def reads(monkeypatch) -> list[Path]:
+    """The files decoded from now on."""
     read, original = [], folder_module.read_image
 
     def counted(path: Path, size: int, fit: str) -> torch.Tensor:
@@ -124,9 +133,23 @@ def test_the_real_subset_of_a_streamed_folder_reads_only_its_files(photos, monke
         return original(path, size, fit)
 
     monkeypatch.setattr(folder_module, "read_image", counted)
+    return read
+
+
+def test_the_real_subset_of_a_streamed_folder_reads_only_its_files(photos, reads):
+    streamed, _ = open_dataset(config(photos, loader="stream"))
     images, labels = real_subset(streamed, 5)
-    expected_images, expected_labels = real_subset(memory, 5)
-    assert len(read) == 5 and torch.equal(images, expected_images) and torch.equal(labels, expected_labels)
+    assert len(reads) == 5
+    expected_images, expected_labels = real_subset(open_dataset(config(photos))[0], 5)
+    assert torch.equal(images, expected_images) and torch.equal(labels, expected_labels)
+
+
+def test_reference_statistics_read_only_n_files_and_do_not_depend_on_the_loader(photos, reads, tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLAB_CACHE", str(tmp_path / "cache"))
+    streamed = reference_features(config(photos, loader="stream", workers=2), 5, RawFeatures())
+    assert len(reads) == 5 and not streamed.cached
+    in_memory = reference_features(config(photos, loader="memory"), 5, RawFeatures())
+    assert in_memory.cached and in_memory.key == streamed.key
 
 
 def test_a_streamed_run_trains_as_the_in_memory_run_and_resumes_exactly(photos, tiny_config, tmp_path, capsys):
@@ -140,3 +163,9 @@ def test_a_streamed_run_trains_as_the_in_memory_run_and_resumes_exactly(photos, 
     assert_same(memory.recipe.state_dict(), full.recipe.state_dict(), "recipe")
     meta = load_checkpoint(full.run.latest_checkpoint())
     assert meta["data"]["loader"] == "stream"
+    # how the images are read may change on resume (not which ones)
+    switched = resume_trainer(tmp_path / "memory", ["train.steps=15", "data.loader=stream", "data.workers=2"])
+    assert isinstance(switched.sampler.source, DiskImages) and switched.sampler.source.workers == 2
+    switched.run.unlock()
+    with pytest.raises(ConfigError, match=r"cannot change 'data.size' when resuming: only .*data.loader"):
+        resume_trainer(tmp_path / "memory", ["data.size=16"])

@@ -99,7 +99,10 @@ def open_dataset(cfg: DataConfig) -> tuple[TrainingSet, LoaderChoice]:
     set is larger than ``data.memory_gib``), with the choice made."""
     if cfg.name not in PHOTOGRAPHS:
         return load_dataset(cfg), LoaderChoice("memory", None)
-    streamed = StreamedSet(PHOTOGRAPHS.get(cfg.name)(cfg).kept(cfg), cfg)
+    files = PHOTOGRAPHS.get(cfg.name)(cfg)
+    streamed = StreamedSet(files.kept(cfg), cfg)
+    if not len(streamed):
+        raise DataError(f"data.half: {cfg.half} keeps none of the {len(files)} image(s) of '{cfg.name}'; add images")
     over = streamed.nbytes > cfg.memory_gib * GIB
     stream = cfg.loader == "stream" or (cfg.loader == "auto" and over)
     choice = LoaderChoice("stream" if stream else "memory", choice_message(streamed, stream, over))

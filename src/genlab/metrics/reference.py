@@ -53,7 +53,7 @@ def real_subset(data: ImageSet | StreamedSet, n: int) -> tuple[torch.Tensor, tor
 
 
 def reference_key(data_cfg: DataConfig, n: int, extractor: FeatureExtractor) -> str:
-    settings = data_cfg.model_dump(mode="json", exclude={"download", "limit"})
+    settings = data_cfg.model_dump(mode="json", exclude={"download", "limit", "loader", "memory_gib", "workers"})
     blob = json.dumps(
         {"format": CACHE_FORMAT, "data": settings, "n": n, **extractor.provenance()}, sort_keys=True
     ).encode()
