@@ -19,6 +19,7 @@ from genlab.metrics.reference import real_subset, reference_features
 from genlab.train import load_checkpoint
 
 from ..train.helpers import assert_same, straight_and_resumed, train
+from .test_celeba import write_celeba
 
 PER_CLASS = 15
 BYTES = 2 * PER_CLASS * 3 * 8 * 8 * 4
@@ -90,6 +91,16 @@ def test_the_line_says_it_streams_and_with_how_many_workers(photos):
         f"data: 30 images of 3x8x8 would take {BYTES / 2**20:.3g} MiB on the device, more than data.memory_gib="
         f"{(BYTES - 1) / GIB:g}: streaming from disk with 3 worker processes (data.loader=memory forces memory)"
     )
+
+
+def test_celeba_streams_its_attribute_labels_and_grey_inverted_images_as_in_memory(tmp_path):
+    write_celeba(tmp_path / "celeba", n=7)
+    settings = {"name": "celeba", "path": str(tmp_path), "size": 8, "attribute": "Smiling", "limit": 6}
+    memory, _ = open_dataset(DataConfig(**settings, channels=1, style="invert"))
+    streamed, _ = open_dataset(DataConfig(**settings, channels=1, style="invert", loader="stream", workers=0))
+    assert streamed.shape == memory.shape == (1, 8, 8) and len(streamed) == 6
+    assert streamed.class_names == ("not Smiling", "Smiling")
+    assert_same_batches(draws(Sampler(streamed, 3, 0, "cpu"), 4), draws(Sampler(memory, 3, 0, "cpu"), 4))
 
 
 def test_a_restored_streaming_sampler_continues_mid_epoch_exactly(photos):
