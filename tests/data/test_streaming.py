@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +123,17 @@ def test_two_worker_processes_give_the_batches_of_none(photos):
     assert_same_batches(
         draws(Sampler(workers, 8, 1, "cpu", flip=True), 5), draws(Sampler(alone, 8, 1, "cpu", flip=True), 5)
     )
+
+
+def test_workers_leave_ctrl_c_and_sigterm_to_the_training_process(photos):
+    data, _ = open_dataset(config(photos, loader="stream", workers=1))
+    sampler = Sampler(data, 8, 0, "cpu")
+    sampler()
+    (worker,) = sampler.source._batches._workers  # the loader's worker processes (a private attribute of torch's)
+    os.kill(worker.pid, signal.SIGINT)
+    os.kill(worker.pid, signal.SIGTERM)
+    draws(sampler, 6)  # more than the worker had read ahead: it still reads
+    assert worker.is_alive()
 
 
 def test_a_corrupt_file_read_by_a_worker_is_a_data_error_naming_it(tmp_path):

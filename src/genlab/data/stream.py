@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -134,6 +135,13 @@ def amount(nbytes: int) -> str:
     return f"{nbytes / GIB:.3g} GiB" if nbytes >= GIB else f"{nbytes / 2**20:.3g} MiB"
 
 
+def leave_stop_signals_to_training(worker_id: int) -> None:
+    """Workers ignore Ctrl-C and SIGTERM, which a terminal sends them too: the training process answers them by
+    finishing its step (whose batches the workers must still read), saving a checkpoint and stopping them."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
 class BatchReader(torch.utils.data.Dataset):
     """Decodes one batch of files per item; runs in the loader's worker processes.
 
@@ -181,6 +189,7 @@ class DiskImages:
             pin_memory=self.device.type == "cuda",
             prefetch_factor=PREFETCH if self.workers else None,
             generator=torch.Generator(),  # the loader draws its workers' seeds: not from the training's random state
+            worker_init_fn=leave_stop_signals_to_training,
         )
         return iter(loader)
 
