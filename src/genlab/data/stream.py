@@ -111,7 +111,7 @@ def open_dataset(cfg: DataConfig) -> tuple[TrainingSet, LoaderChoice]:
 
 
 def choice_message(data: StreamedSet, stream: bool, over: bool) -> str:
-    """E.g. 'data: 120,000 images of 3x64x64 would take 5.5 GiB on the device, more than data.memory_gib=2:
+    """E.g. 'data: 120,000 images of 3x64x64 would take 5.49 GiB on the device, more than data.memory_gib=2:
     streaming from disk with 4 worker processes (data.loader=memory forces memory)'."""
     cfg = data.cfg
     size = f"{len(data):,} images of {'x'.join(str(d) for d in data.shape)}"
