@@ -4,9 +4,9 @@ attributes file ``list_attr_celeba.txt``.
 Files are searched in ``data.path`` (or its ``celeba/`` sub-folder) or else in ``$GENLAB_DATA/celeba``. The
 attributes file has the official format: the image count, the attribute names, then one line per image, its file
 name and one value per attribute, 1 (has it) or -1 (has it not). ``data.attribute`` turns one column into labels
-1/0, e.g. Smiling for a conditional model; without it the images are unlabelled. Every image is loaded into memory
-(use data.limit for a quick look); the official train/validation/test partition is not read, so data.split does
-not apply.
+1/0, e.g. Smiling for a conditional model; without it the images are unlabelled. The images load into memory, or
+stream from disk when larger than data.memory_gib (:mod:`genlab.data.stream`); data.limit gives a quick look. The
+official train/validation/test partition is not read, so data.split does not apply.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from genlab.data.base import DATASETS, DataConfig, RawImages, data_home
-from genlab.data.folder import image_files, read_image
+from genlab.data.folder import PHOTOGRAPHS, ImageFiles, image_files
 from genlab.errors import DataError
 from genlab.registry import did_you_mean
 
@@ -83,8 +83,8 @@ def labels_for(files: list[Path], table: dict[str, int], source: Path) -> torch.
     return torch.tensor([table[p.name] for p in files], dtype=torch.int64)
 
 
-@DATASETS.register("celeba")
-def load_celeba(cfg: DataConfig) -> RawImages:
+@PHOTOGRAPHS.register("celeba")
+def list_celeba(cfg: DataConfig) -> ImageFiles:
     root = locate(cfg)
     files = image_files(root / IMAGES)
     if not files:
@@ -92,7 +92,11 @@ def load_celeba(cfg: DataConfig) -> RawImages:
     labels = None
     if cfg.attribute is not None:
         labels = labels_for(files, read_attribute(root / ATTRIBUTES, cfg.attribute), root / ATTRIBUTES)
-    images = torch.stack([read_image(path, cfg.size, cfg.fit).expand(3, -1, -1) for path in files])
     if labels is None:
-        return RawImages(images)
-    return RawImages(images, labels, (f"not {cfg.attribute}", cfg.attribute))
+        return ImageFiles(tuple(files), 3)
+    return ImageFiles(tuple(files), 3, labels, (f"not {cfg.attribute}", cfg.attribute))
+
+
+@DATASETS.register("celeba")
+def load_celeba(cfg: DataConfig) -> RawImages:
+    return list_celeba(cfg).decoded(cfg)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import torch
 
-from genlab.data.base import fit_images, load_dataset, set_channels
+from genlab.data import open_dataset
+from genlab.data.base import fit_images, set_channels
 from genlab.data.folder import read_image
 from genlab.errors import GenlabError
 from genlab.fileio import ensure_writable, write_json
@@ -337,7 +338,7 @@ def direction(
 
 def _test_images(run: OpenModel, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``n`` images of the run's data set's test split (a fixed choice), with their labels."""
-    data = load_dataset(run.config.data.model_copy(update={"split": "test"}))
+    data = open_dataset(run.config.data.model_copy(update={"split": "test"}))[0]  # a large folder: only n files read
     return real_subset(data, n)
 
 
