@@ -43,6 +43,8 @@ class DataConfig(Section):
     channels: Literal[1, 3] | None = None
     """Force grey (1) or RGB (3); by default the data set's own channel count."""
     split: Literal["train", "test", "all"] = "train"
+    """The official part of the set: digits, mnist, stacked_mnist, cifar10, the 2-D mixtures and celeba (with its
+    list_eval_partition.txt) have a train and a test part; folder and npz give every image for every split."""
     path: str | None = None
     """mnist: folder with the IDX files; cifar10: folder with cifar-10-batches-py/ or cifar-10-python.tar.gz;
     celeba: folder with img_align_celeba/; folder: the image folder; npz: the .npz file."""

@@ -5,8 +5,12 @@ Files are searched in ``data.path`` (or its ``celeba/`` sub-folder) or else in `
 attributes file has the official format: the image count, the attribute names, then one line per image, its file
 name and one value per attribute, 1 (has it) or -1 (has it not). ``data.attribute`` turns one column into labels
 1/0, e.g. Smiling for a conditional model; without it the images are unlabelled. The images load into memory, or
-stream from disk when larger than data.memory_gib (:mod:`genlab.data.stream`); data.limit gives a quick look. The
-official train/validation/test partition is not read, so data.split does not apply.
+stream from disk when larger than data.memory_gib (:mod:`genlab.data.stream`); data.limit gives a quick look.
+
+With the official partition file ``list_eval_partition.txt`` beside them (one line per image: its file name and 0
+for training, 1 for validation, 2 for test), ``data.split`` train takes the 162,770 training images and test the
+19,962 test images; all takes every image, the validation ones included. Without the file every split is every
+image, as for a plain folder.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from genlab.registry import did_you_mean
 
 IMAGES = "img_align_celeba"
 ATTRIBUTES = "list_attr_celeba.txt"
+PARTITION = "list_eval_partition.txt"
+SPLIT_PARTS = {"train": "0", "test": "2"}
+"""The partition file's value of each data.split (1, validation, belongs only to split all)."""
 
 
 def candidate_folders(cfg: DataConfig) -> list[Path]:
@@ -72,6 +79,33 @@ def read_attribute(path: Path, attribute: str) -> dict[str, int]:
     return labels
 
 
+def read_partition(path: Path) -> dict[str, str]:
+    """File name -> "0", "1" or "2": the official partition file at ``path``, checked line by line."""
+    table = {}
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+        row = line.split()
+        if not row:
+            continue
+        if len(row) != 2 or row[1] not in ("0", "1", "2"):
+            raise DataError(
+                f"{path} line {number}: expected a file name and 0 (train), 1 (validation) or 2 (test), got {line!r}; "
+                f"use the {PARTITION} that came with CelebA, or remove it to use every image in every split"
+            )
+        table[row[0]] = row[1]
+    return table
+
+
+def in_split(files: list[Path], table: dict[str, str], split: str, source: Path) -> list[Path]:
+    """The ``files`` of ``split`` by the partition ``table``; every file must have its line in it."""
+    missing = [p.name for p in files if p.name not in table]
+    if missing:
+        raise DataError(
+            f"{len(missing)} image(s) have no line in {source}, e.g. {missing[0]}: use the partition file that came "
+            "with these images, or remove it to use every image in every split"
+        )
+    return [p for p in files if table[p.name] == SPLIT_PARTS[split]]
+
+
 def labels_for(files: list[Path], table: dict[str, int], source: Path) -> torch.Tensor:
     """The labels of ``files`` in order; every file must have its line in the attributes file."""
     missing = [p.name for p in files if p.name not in table]
@@ -89,6 +123,8 @@ def list_celeba(cfg: DataConfig) -> ImageFiles:
     files = image_files(root / IMAGES)
     if not files:
         raise DataError(f"{root / IMAGES} holds no image files; unpack img_align_celeba.zip into {root}")
+    if cfg.split != "all" and (root / PARTITION).is_file():
+        files = in_split(files, read_partition(root / PARTITION), cfg.split, root / PARTITION)
     labels = None
     if cfg.attribute is not None:
         labels = labels_for(files, read_attribute(root / ATTRIBUTES, cfg.attribute), root / ATTRIBUTES)
