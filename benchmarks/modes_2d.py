@@ -32,6 +32,7 @@ ENTRIES = (
     "wgan-gp",
     "hinge",
     "ragan",
+    "rsgan",
     "ebgan",
     "began",
     "label-smoothing",

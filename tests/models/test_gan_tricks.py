@@ -125,8 +125,9 @@ def test_adaptive_schedule_rejects_d_steps():
         load_config({}, ["model.schedule=adaptive", "model.d_steps=3"])
 
 
-def test_relativistic_objective_trains_through_the_recipe():
-    recipe, sampler = build(objective="ragan")
+@pytest.mark.parametrize("objective", ["ragan", "rsgan"])
+def test_relativistic_objective_trains_through_the_recipe(objective):
+    recipe, sampler = build(objective=objective)
     metrics = recipe.train_step(sampler, 0)
     assert torch.isfinite(torch.stack(list(metrics.values()))).all()
 
