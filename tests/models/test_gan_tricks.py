@@ -140,3 +140,50 @@ def test_uniform_latent_prior_is_bounded_and_sampling_is_seeded():
     assert normal.latents(4000).abs().max() > 2
     a = recipe.sample(5, generator=torch.Generator().manual_seed(3))
     assert torch.equal(a, recipe.sample(5, generator=torch.Generator().manual_seed(3)))
+
+
+def parameters(recipe) -> list[torch.Tensor]:
+    return [p.detach().clone() for net in (recipe.generator, recipe.discriminator) for p in net.parameters()]
+
+
+def test_lazy_regularisation_every_step_is_the_eager_penalty_bit_for_bit(monkeypatch):
+    from genlab.objectives.base import Objective
+    from genlab.objectives.penalties import gradient_penalty, interpolate
+
+    def trained(**objective) -> list[torch.Tensor]:
+        recipe, sampler = build(objective={"name": "wgan-gp", **objective}, d_steps=2)
+        for step in range(3):
+            recipe.train_step(sampler, step)
+        return parameters(recipe)
+
+    lazy_every_step = trained(penalty_every=1)
+    # The penalty as it was before penalty_every: λ·GP on every D step.
+    eager = lambda self, D, real, fake, d_step: self.gp_weight * gradient_penalty(D, interpolate(real, fake), 1.0)  # noqa: E731
+    monkeypatch.setattr(Objective, "penalty", eager)
+    before = trained()
+    assert all(torch.equal(a, b) for a, b in zip(lazy_every_step, before, strict=True))
+
+
+def test_lazy_r1_is_taken_on_even_d_steps_with_twice_the_weight_and_resumes_its_count():
+    import copy
+
+    from genlab.objectives.penalties import gradient_penalty
+
+    lazy_r1 = {"name": "nonsaturating", "gp_weight": 100, "gp_target": 0, "gp_points": "real", "penalty_every": 2}
+    recipe, sampler = build(objective=lazy_r1)
+    recipe._next_batch = sampler
+
+    def penalty_of_next_d_step(recipe) -> tuple[float, float]:
+        """D's loss minus its objective loss on the next D step, and the R1 of D as it was before that step."""
+        before = copy.deepcopy(recipe.discriminator)
+        result = recipe.d_step(keep_graph=False)
+        r1 = gradient_penalty(before, result.real, 0.0).item()
+        return (result.loss - recipe.objective.d_loss(result.real_out, result.fake_out)).item(), r1
+
+    taken = [penalty_of_next_d_step(recipe) for _ in range(5)]
+    for step, (penalty, r1) in enumerate(taken):
+        assert r1 > 0 and penalty == (pytest.approx(2 * 100 * r1, rel=1e-4) if step % 2 == 0 else 0.0), step
+    resumed, _ = build(objective=lazy_r1)
+    resumed.load_extra_state(recipe.extra_state())  # 5 D steps done: the next one (5) has no penalty
+    resumed._next_batch = sampler
+    assert penalty_of_next_d_step(resumed)[0] == 0.0 and penalty_of_next_d_step(resumed)[0] > 0

@@ -185,6 +185,7 @@ class GAN(Recipe):
         }
         self._next_batch: Callable[[], Batch] | None = None
         self._step = 0
+        self._d_steps = 0  # D steps taken so far, counted on the host: lazy regularisation picks its steps from it
         # What training runs through: the networks themselves, or their DistributedDataParallel and compiled
         # wrappers. G's update scores its fakes with _d_frozen: never the DistributedDataParallel wrapper, since
         # D's frozen weights get no gradients to average.
@@ -241,9 +242,10 @@ class GAN(Recipe):
         real, shown_fake = self._d_input(real_images), self._d_input(shown_fake)
         real_out, fake_out = self._score(real, shown_fake, labels)
         loss = self.objective.d_loss(real_out, fake_out)
-        penalty = self.objective.penalty(self._critic(labels, self._d_train), real, shown_fake)
+        penalty = self.objective.penalty(self._critic(labels, self._d_train), real, shown_fake, self._d_steps)
         if penalty is not None:
             loss = loss + penalty
+        self._d_steps += 1
         result = DStepResult(loss.detach(), real_out.detach(), fake_out.detach(), real_images, fake, labels)
         if update_if is None or update_if(result):
             opt = self.optimizers["discriminator"]
@@ -328,12 +330,13 @@ class GAN(Recipe):
         return generate(net, z.to(self.device), None if labels is None else labels.to(self.device))
 
     def extra_state(self) -> dict:
-        state: dict = {"objective": self.objective.state_dict()}
+        state: dict = {"objective": self.objective.state_dict(), "d_steps": self._d_steps}
         if self.replay is not None:
             state["replay"] = self.replay.state_dict()
         return state
 
     def load_extra_state(self, state: dict) -> None:
         self.objective.load_state_dict(state["objective"])
+        self._d_steps = state.get("d_steps", 0)  # checkpoints before lazy regularisation: their runs never needed it
         if self.replay is not None:
             self.replay.load_state_dict(state["replay"])
