@@ -83,6 +83,21 @@ def test_ema_generator_is_checkpointed_and_used_for_sampling():
     assert not torch.allclose(samples, recipe.generator(z))
 
 
+def test_ema_half_life_counts_the_recipe_s_training_images_and_checkpoints_the_count():
+    half_life = 16  # with batches of 16 images, 0.5 ** (16 / 16): the per-step decay 0.5
+    averages = []
+    for ema in ({"decay": 0.5}, {"half_life_images": half_life}):
+        recipe, sampler = build(tricks={"ema": ema})
+        for step in range(3):
+            recipe.train_step(sampler, step)
+        averages.append([p.detach().clone() for p in recipe.ema.net.parameters()])
+    assert all(torch.allclose(a, b, rtol=0, atol=1e-6) for a, b in zip(*averages, strict=True))
+    assert recipe.ema.images_seen == 3 * 16
+    resumed, _ = build(tricks={"ema": {"half_life_images": half_life}})
+    resumed.load_extra_state(recipe.extra_state())
+    assert resumed.ema.images_seen == 48
+
+
 def test_each_network_gets_its_own_optimiser_and_learning_rate():
     recipe, _ = build(g_optim={"name": "adam", "lr": 1e-4}, d_optim={"name": "sgd", "lr": 4e-4, "momentum": 0.5})
     g, d = recipe.optimizers["generator"], recipe.optimizers["discriminator"]

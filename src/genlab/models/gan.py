@@ -273,7 +273,7 @@ class GAN(Recipe):
             self._grad_norms["g"] = gradient_norm(opt)
             opt.step()
         if self.ema is not None:
-            self.ema.update(self._step)
+            self.ema.update(self._step, len(last.real) * self._shard[1])  # the global batch: all processes' images
         return loss.detach()
 
     def fake_accuracy(self, result: DStepResult) -> torch.Tensor:
@@ -333,6 +333,8 @@ class GAN(Recipe):
         state: dict = {"objective": self.objective.state_dict(), "d_steps": self._d_steps}
         if self.replay is not None:
             state["replay"] = self.replay.state_dict()
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
         return state
 
     def load_extra_state(self, state: dict) -> None:
@@ -340,3 +342,5 @@ class GAN(Recipe):
         self._d_steps = state.get("d_steps", 0)  # checkpoints before lazy regularisation: their runs never needed it
         if self.replay is not None:
             self.replay.load_state_dict(state["replay"])
+        if self.ema is not None and "ema" in state:  # checkpoints before the half-life in images lack its count
+            self.ema.load_state_dict(state["ema"])
