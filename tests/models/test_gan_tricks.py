@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from genlab import keys
 from genlab.config import load_config
 from genlab.data import DataConfig, Sampler, load_dataset
 from genlab.errors import ConfigError
@@ -202,3 +203,21 @@ def test_lazy_r1_is_taken_on_even_d_steps_with_twice_the_weight_and_resumes_its_
     resumed.load_extra_state(recipe.extra_state())  # 5 D steps done: the next one (5) has no penalty
     resumed._next_batch = sampler
     assert penalty_of_next_d_step(resumed)[0] == 0.0 and penalty_of_next_d_step(resumed)[0] > 0
+
+
+@pytest.mark.parametrize("pt_weight", [0.0, 0.5])
+def test_ebgan_g_loss_adds_the_weighted_pulling_away_term_of_the_fakes_codes(pt_weight):
+    from genlab.objectives.ebgan import pulling_away
+
+    ebgan = {"name": "ebgan", "pt_weight": pt_weight}
+    recipe, sampler = build(objective=ebgan, discriminator={"arch": "autoencoder", "width": 8, "code_dim": 8})
+    energies, codes = [], []
+    recipe.discriminator.register_forward_hook(lambda module, args, out: energies.append(out.detach()))
+    recipe.discriminator.encoder.register_forward_hook(lambda module, args, out: codes.append(out.detach()))
+    g_loss = recipe.train_step(sampler, 0)[keys.G_LOSS]
+    # D's step scores reals and fakes (2 passes), G's step its fakes (1 pass), plus one encoding for the term.
+    assert (len(energies), len(codes)) == (3, 3 if pt_weight == 0 else 4)
+    expected = energies[-1].mean() + (pt_weight * pulling_away(codes[-1]) if pt_weight else 0)
+    assert g_loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    if pt_weight:
+        assert torch.equal(codes[-1], codes[-2])  # the term's codes are those of the fakes G's step scored

@@ -263,10 +263,14 @@ class GAN(Recipe):
             fake = self._generate(self._g_train, self._train_latents(len(last.real)), last.labels)
         D = self._critic(last.labels, self._d_frozen)
         with frozen(self.discriminator):
-            fake_out = D(self._d_input(fake))
+            shown = self._d_input(fake)
+            fake_out = D(shown)
             # Only relativistic objectives score the reals here (instance noise draws random numbers for them).
             real_out = D(self._d_input(last.real)) if self.objective.uses_real_in_g_loss else None
             loss = self.objective.g_loss(fake_out, real_out)
+            penalty = self.objective.g_penalty(self.discriminator, shown)
+            if penalty is not None:
+                loss = loss + penalty
             opt = self.optimizers["generator"]
             opt.zero_grad(set_to_none=True)
             loss.backward()

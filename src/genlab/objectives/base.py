@@ -69,6 +69,11 @@ class Objective(Section):
         points = interpolate(real, fake) if self.gp_points == "interpolates" else real
         return (self.gp_weight * self.penalty_every) * gradient_penalty(discriminator, points, self.gp_target)
 
+    def g_penalty(self, discriminator: Critic, fake: torch.Tensor) -> torch.Tensor | None:
+        """Extra term added to G's loss from ``discriminator``'s view of the generated batch ``fake`` (as D sees
+        it), None when there is none: EBGAN's pulling-away term on its encoder's codes."""
+        return None
+
     def critic_loss(self, discriminator: Critic, real: torch.Tensor, fake: torch.Tensor, d_step: int) -> torch.Tensor:
         """D's loss plus its penalty on D step ``d_step``, scoring the real and the (detached) fake batch with
         ``discriminator``: for recipes that show D whole batches (the GAN recipe's tricks change what D sees, so it
@@ -80,7 +85,9 @@ class Objective(Section):
     def generator_loss(self, discriminator: Critic, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         """G's loss of ``fake`` through ``discriminator`` (which also scores ``real`` for relativistic objectives)."""
         real_out = discriminator(real) if self.uses_real_in_g_loss else None
-        return self.g_loss(discriminator(fake), real_out)
+        loss = self.g_loss(discriminator(fake), real_out)
+        penalty = self.g_penalty(discriminator, fake)
+        return loss if penalty is None else loss + penalty
 
     def after_d_step(self, discriminator: nn.Module) -> None:
         """Called after every discriminator update."""
