@@ -3,6 +3,7 @@
     python benchmarks/modes_2d.py --save modes.jsonl    # everything: about 19 min on 2 CPU cores
     python benchmarks/modes_2d.py --load modes.jsonl    # the tables again, from the saved results
     python benchmarks/modes_2d.py --only nonsaturating pacgan2 --seeds 0 --data grid25
+    python benchmarks/modes_2d.py --only ebgan --set model.objective.pt_weight=0.1 --label ebgan-pt   # a variant
 
 Every entry is a ready config from configs/ (``<name>-grid25.yaml``, ``<name>-ring8.yaml``): the same MLP
 generator and discriminator and the same generator-step budget for all, differing only in objective, schedule and
@@ -32,6 +33,7 @@ ENTRIES = (
     "wgan-gp",
     "hinge",
     "ragan",
+    "rsgan",
     "ebgan",
     "began",
     "label-smoothing",
@@ -51,8 +53,9 @@ QUIET = [
 SAMPLE_SEED = 12345
 
 
-def run_one(entry: str, data: str, seed: int) -> dict:
-    """Train one config with one seed and score 2,500 samples; runs in a worker process with one thread."""
+def run_one(entry: str, data: str, seed: int, overrides: tuple[str, ...] = (), label: str | None = None) -> dict:
+    """Train one config with one seed (and ``overrides``, ``--set`` style) and score 2,500 samples, reported under
+    ``label`` (default: the entry); runs in a worker process with one thread."""
     torch.set_num_threads(1)
     from genlab.build import build_trainer
     from genlab.config import load_config
@@ -60,7 +63,7 @@ def run_one(entry: str, data: str, seed: int) -> dict:
     from genlab.metrics.modes import MODE_SAMPLES, mode_stats
     from genlab.train import RunDir
 
-    cfg = load_config(f"{entry}-{data}", [f"seed={seed}", *QUIET])
+    cfg = load_config(f"{entry}-{data}", [f"seed={seed}", *QUIET, *overrides])
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         trainer = build_trainer(cfg, RunDir.create(Path(folder) / "run", cfg.name))
@@ -68,7 +71,7 @@ def run_one(entry: str, data: str, seed: int) -> dict:
         seconds = time.perf_counter() - start
         samples = trainer.recipe.sample(MODE_SAMPLES, generator=torch.Generator().manual_seed(SAMPLE_SEED))
     stats = mode_stats(samples, MIXTURES[data])
-    return {"entry": entry, "data": data, "seed": seed, "seconds": seconds, **stats.as_dict()}
+    return {"entry": label or entry, "data": data, "seed": seed, "seconds": seconds, **stats.as_dict()}
 
 
 def mean_std(values: list[float], digits: int) -> str:
@@ -111,9 +114,13 @@ def main() -> None:
     parser.add_argument("--data", nargs="+", default=["grid25", "ring8"], choices=["grid25", "ring8"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (one thread each)")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="config overrides for every run")
+    parser.add_argument("--label", help="name the results of a single --only entry run with --set")
     parser.add_argument("--save", type=Path, help="append each run's result to this JSON-lines file")
     parser.add_argument("--load", type=Path, help="print the tables of a --save file instead of training")
     args = parser.parse_args()
+    if args.label and len(args.only) != 1:
+        parser.error("--label names one entry's results: give exactly one --only entry")
     if args.load:
         results = [json.loads(line) for line in args.load.read_text().splitlines() if line.strip()]
         for data in args.data:
@@ -126,7 +133,7 @@ def main() -> None:
     start = time.perf_counter()
     results = []
     with ProcessPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_one, *job) for job in jobs]
+        futures = [pool.submit(run_one, *job, tuple(args.set), args.label) for job in jobs]
         for future in futures:  # submission order, so the log is grouped; the table is sorted below
             result = future.result()
             results.append(result)
@@ -141,7 +148,7 @@ def main() -> None:
             )
     print(f"\n{len(jobs)} runs in {time.perf_counter() - start:.0f} s with {args.jobs} jobs\n")
     for data in args.data:
-        print(table(results, data, args.only), end="\n\n")
+        print(table(results, data, [args.label] if args.label else args.only), end="\n\n")
 
 
 if __name__ == "__main__":

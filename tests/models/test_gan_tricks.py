@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from genlab import keys
 from genlab.config import load_config
 from genlab.data import DataConfig, Sampler, load_dataset
 from genlab.errors import ConfigError
@@ -83,6 +84,21 @@ def test_ema_generator_is_checkpointed_and_used_for_sampling():
     assert not torch.allclose(samples, recipe.generator(z))
 
 
+def test_ema_half_life_counts_the_recipe_s_training_images_and_checkpoints_the_count():
+    half_life = 16  # with batches of 16 images, 0.5 ** (16 / 16): the per-step decay 0.5
+    averages = []
+    for ema in ({"decay": 0.5}, {"half_life_images": half_life}):
+        recipe, sampler = build(tricks={"ema": ema})
+        for step in range(3):
+            recipe.train_step(sampler, step)
+        averages.append([p.detach().clone() for p in recipe.ema.net.parameters()])
+    assert all(torch.allclose(a, b, rtol=0, atol=1e-6) for a, b in zip(*averages, strict=True))
+    assert recipe.ema.images_seen == 3 * 16
+    resumed, _ = build(tricks={"ema": {"half_life_images": half_life}})
+    resumed.load_extra_state(recipe.extra_state())
+    assert resumed.ema.images_seen == 48
+
+
 def test_each_network_gets_its_own_optimiser_and_learning_rate():
     recipe, _ = build(g_optim={"name": "adam", "lr": 1e-4}, d_optim={"name": "sgd", "lr": 4e-4, "momentum": 0.5})
     g, d = recipe.optimizers["generator"], recipe.optimizers["discriminator"]
@@ -125,8 +141,9 @@ def test_adaptive_schedule_rejects_d_steps():
         load_config({}, ["model.schedule=adaptive", "model.d_steps=3"])
 
 
-def test_relativistic_objective_trains_through_the_recipe():
-    recipe, sampler = build(objective="ragan")
+@pytest.mark.parametrize("objective", ["ragan", "rsgan"])
+def test_relativistic_objective_trains_through_the_recipe(objective):
+    recipe, sampler = build(objective=objective)
     metrics = recipe.train_step(sampler, 0)
     assert torch.isfinite(torch.stack(list(metrics.values()))).all()
 
@@ -139,3 +156,68 @@ def test_uniform_latent_prior_is_bounded_and_sampling_is_seeded():
     assert normal.latents(4000).abs().max() > 2
     a = recipe.sample(5, generator=torch.Generator().manual_seed(3))
     assert torch.equal(a, recipe.sample(5, generator=torch.Generator().manual_seed(3)))
+
+
+def parameters(recipe) -> list[torch.Tensor]:
+    return [p.detach().clone() for net in (recipe.generator, recipe.discriminator) for p in net.parameters()]
+
+
+def test_lazy_regularisation_every_step_is_the_eager_penalty_bit_for_bit(monkeypatch):
+    from genlab.objectives.base import Objective
+    from genlab.objectives.penalties import gradient_penalty, interpolate
+
+    def trained(**objective) -> list[torch.Tensor]:
+        recipe, sampler = build(objective={"name": "wgan-gp", **objective}, d_steps=2)
+        for step in range(3):
+            recipe.train_step(sampler, step)
+        return parameters(recipe)
+
+    lazy_every_step = trained(penalty_every=1)
+    # The penalty as it was before penalty_every: λ·GP on every D step.
+    eager = lambda self, D, real, fake, d_step: self.gp_weight * gradient_penalty(D, interpolate(real, fake), 1.0)  # noqa: E731
+    monkeypatch.setattr(Objective, "penalty", eager)
+    before = trained()
+    assert all(torch.equal(a, b) for a, b in zip(lazy_every_step, before, strict=True))
+
+
+def test_lazy_r1_is_taken_on_even_d_steps_with_twice_the_weight_and_resumes_its_count():
+    import copy
+
+    from genlab.objectives.penalties import gradient_penalty
+
+    lazy_r1 = {"name": "nonsaturating", "gp_weight": 100, "gp_target": 0, "gp_points": "real", "penalty_every": 2}
+    recipe, sampler = build(objective=lazy_r1)
+    recipe._next_batch = sampler
+
+    def penalty_of_next_d_step(recipe) -> tuple[float, float]:
+        """D's loss minus its objective loss on the next D step, and the R1 of D as it was before that step."""
+        before = copy.deepcopy(recipe.discriminator)
+        result = recipe.d_step(keep_graph=False)
+        r1 = gradient_penalty(before, result.real, 0.0).item()
+        return (result.loss - recipe.objective.d_loss(result.real_out, result.fake_out)).item(), r1
+
+    taken = [penalty_of_next_d_step(recipe) for _ in range(5)]
+    for step, (penalty, r1) in enumerate(taken):
+        assert r1 > 0 and penalty == (pytest.approx(2 * 100 * r1, rel=1e-4) if step % 2 == 0 else 0.0), step
+    resumed, _ = build(objective=lazy_r1)
+    resumed.load_extra_state(recipe.extra_state())  # 5 D steps done: the next one (5) has no penalty
+    resumed._next_batch = sampler
+    assert penalty_of_next_d_step(resumed)[0] == 0.0 and penalty_of_next_d_step(resumed)[0] > 0
+
+
+@pytest.mark.parametrize("pt_weight", [0.0, 0.5])
+def test_ebgan_g_loss_adds_the_weighted_pulling_away_term_of_the_fakes_codes(pt_weight):
+    from genlab.objectives.ebgan import pulling_away
+
+    ebgan = {"name": "ebgan", "pt_weight": pt_weight}
+    recipe, sampler = build(objective=ebgan, discriminator={"arch": "autoencoder", "width": 8, "code_dim": 8})
+    energies, codes = [], []
+    recipe.discriminator.register_forward_hook(lambda module, args, out: energies.append(out.detach()))
+    recipe.discriminator.encoder.register_forward_hook(lambda module, args, out: codes.append(out.detach()))
+    g_loss = recipe.train_step(sampler, 0)[keys.G_LOSS]
+    # D's step scores reals and fakes (2 passes), G's step its fakes (1 pass), plus one encoding for the term.
+    assert (len(energies), len(codes)) == (3, 3 if pt_weight == 0 else 4)
+    expected = energies[-1].mean() + (pt_weight * pulling_away(codes[-1]) if pt_weight else 0)
+    assert g_loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    if pt_weight:
+        assert torch.equal(codes[-1], codes[-2])  # the term's codes are those of the fakes G's step scored

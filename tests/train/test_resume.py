@@ -31,13 +31,19 @@ STATEFUL_TRICKS = (
 BEGAN = ("model.objective=began", "model.discriminator={arch: autoencoder, distance: l1, width: 8, code_dim: 8}")
 
 
-CONDITIONAL = ("model.condition=projection", "model.tricks.ema.decay=0.9", "model.objective=wgan-gp")
+# Lazy regularisation every 5 D steps and an EMA ramped up over the images seen: both count on the host, and the
+# half run stops at D step 12, between two penalised steps, so a count that did not resume would show.
+CONDITIONAL = (
+    "model.condition=projection",
+    "model.tricks.ema={half_life_images: 200, rampup: 0.5}",
+    "model.objective={name: wgan-gp, penalty_every: 5}",
+)
 
 
 @pytest.mark.parametrize(
     "tricks",
     [(), STATEFUL_TRICKS, BEGAN, CONDITIONAL, ("data.flip=true",)],
-    ids=["plain", "ema-replay-noise-pack-gp", "began-equilibrium", "conditional-projection-gp", "flip"],
+    ids=["plain", "ema-replay-noise-pack-gp", "began-equilibrium", "conditional-projection-lazy-gp-ema-images", "flip"],
 )
 def test_half_plus_resume_plus_half_equals_one_go_bit_for_bit(tiny_config, tmp_path, tricks):
     full = train(tiny_config, tmp_path / "full", "train.steps=24", *tricks)

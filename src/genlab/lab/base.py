@@ -57,10 +57,10 @@ def train_frozen_d(
     """Train a discriminator (or critic) against a fixed generator distribution with a genlab objective's D loss
     and penalty, on fresh batches every step; returns the last loss (NaN when ``steps`` is 0)."""
     loss = torch.tensor(float("nan"))
-    for _ in range(steps):
+    for step in range(steps):
         real, fake = sample_real(), sample_fake()
         loss = objective.d_loss(net(real), net(fake))
-        penalty = objective.penalty(net, real, fake)
+        penalty = objective.penalty(net, real, fake, step)
         if penalty is not None:
             loss = loss + penalty
         optimiser.zero_grad()

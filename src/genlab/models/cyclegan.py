@@ -133,8 +133,8 @@ class CycleGAN(Recipe):
         minimise(self.optimizers["generators"], g_loss)
         if self.pools:
             fake_a, fake_b = self.pools["a"].mix(fake_a), self.pools["b"].mix(fake_b)
-        d_loss = self.objective.critic_loss(self.d_a, a, fake_a.detach()) + self.objective.critic_loss(
-            self.d_b, b, fake_b.detach()
+        d_loss = self.objective.critic_loss(self.d_a, a, fake_a.detach(), step) + self.objective.critic_loss(
+            self.d_b, b, fake_b.detach(), step
         )
         minimise(self.optimizers["discriminators"], d_loss)
         for d in (self.d_a, self.d_b):

@@ -185,6 +185,7 @@ class GAN(Recipe):
         }
         self._next_batch: Callable[[], Batch] | None = None
         self._step = 0
+        self._d_steps = 0  # D steps taken so far, counted on the host: lazy regularisation picks its steps from it
         # What training runs through: the networks themselves, or their DistributedDataParallel and compiled
         # wrappers. G's update scores its fakes with _d_frozen: never the DistributedDataParallel wrapper, since
         # D's frozen weights get no gradients to average.
@@ -241,9 +242,10 @@ class GAN(Recipe):
         real, shown_fake = self._d_input(real_images), self._d_input(shown_fake)
         real_out, fake_out = self._score(real, shown_fake, labels)
         loss = self.objective.d_loss(real_out, fake_out)
-        penalty = self.objective.penalty(self._critic(labels, self._d_train), real, shown_fake)
+        penalty = self.objective.penalty(self._critic(labels, self._d_train), real, shown_fake, self._d_steps)
         if penalty is not None:
             loss = loss + penalty
+        self._d_steps += 1
         result = DStepResult(loss.detach(), real_out.detach(), fake_out.detach(), real_images, fake, labels)
         if update_if is None or update_if(result):
             opt = self.optimizers["discriminator"]
@@ -261,17 +263,21 @@ class GAN(Recipe):
             fake = self._generate(self._g_train, self._train_latents(len(last.real)), last.labels)
         D = self._critic(last.labels, self._d_frozen)
         with frozen(self.discriminator):
-            fake_out = D(self._d_input(fake))
+            shown = self._d_input(fake)
+            fake_out = D(shown)
             # Only relativistic objectives score the reals here (instance noise draws random numbers for them).
             real_out = D(self._d_input(last.real)) if self.objective.uses_real_in_g_loss else None
             loss = self.objective.g_loss(fake_out, real_out)
+            penalty = self.objective.g_penalty(self.discriminator, shown)
+            if penalty is not None:
+                loss = loss + penalty
             opt = self.optimizers["generator"]
             opt.zero_grad(set_to_none=True)
             loss.backward()
             self._grad_norms["g"] = gradient_norm(opt)
             opt.step()
         if self.ema is not None:
-            self.ema.update(self._step)
+            self.ema.update(self._step, len(last.real) * self._shard[1])  # the global batch: all processes' images
         return loss.detach()
 
     def fake_accuracy(self, result: DStepResult) -> torch.Tensor:
@@ -328,12 +334,17 @@ class GAN(Recipe):
         return generate(net, z.to(self.device), None if labels is None else labels.to(self.device))
 
     def extra_state(self) -> dict:
-        state: dict = {"objective": self.objective.state_dict()}
+        state: dict = {"objective": self.objective.state_dict(), "d_steps": self._d_steps}
         if self.replay is not None:
             state["replay"] = self.replay.state_dict()
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
         return state
 
     def load_extra_state(self, state: dict) -> None:
         self.objective.load_state_dict(state["objective"])
+        self._d_steps = state.get("d_steps", 0)  # checkpoints before lazy regularisation: their runs never needed it
         if self.replay is not None:
             self.replay.load_state_dict(state["replay"])
+        if self.ema is not None and "ema" in state:  # checkpoints before the half-life in images lack its count
+            self.ema.load_state_dict(state["ema"])

@@ -125,16 +125,17 @@ class SuperResolution(Recipe):
         loss = content = self.content_loss(output, images)
         logs = {keys.LOSS_PREFIX + self.cfg.loss: content.detach()}
         if self.adversary is not None:
-            logs[keys.D_LOSS] = self._discriminator_step(images, output.detach())
+            logs[keys.D_LOSS] = self._discriminator_step(images, output.detach(), step)
             adversarial = self._adversarial_loss(images, output)
             loss = content + self.adversary.weight * adversarial
             logs[keys.LOSS_PREFIX + "adversarial"] = adversarial.detach()
         minimise(self.optimizers["superres"], loss)
         return logs
 
-    def _discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        """One update of D on real images against (detached) super-resolved ones; returns its loss."""
-        loss = self.objective.critic_loss(self.discriminator, real, fake)
+    def _discriminator_step(self, real: torch.Tensor, fake: torch.Tensor, step: int) -> torch.Tensor:
+        """D's update ``step`` (one per training step) on real images against (detached) super-resolved ones;
+        returns its loss."""
+        loss = self.objective.critic_loss(self.discriminator, real, fake, step)
         minimise(self.optimizers["discriminator"], loss)
         self.objective.after_d_step(self.discriminator)
         return loss.detach()

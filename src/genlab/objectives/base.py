@@ -6,7 +6,8 @@ the two discriminator regularisers that work with any loss, as plain fields:
 
 * ``gp_weight``: a gradient penalty on random interpolates between real and fake samples, or on the real samples
   (``gp_points: real``, R1); WGAN-GP sets it to 10, and it can be added to any objective, e.g.
-  ``objective: {name: nonsaturating, gp_weight: 10}``;
+  ``objective: {name: nonsaturating, gp_weight: 10}``; ``penalty_every: k`` makes it lazy (StyleGAN2: computed on
+  every k-th D step only, with weight λ·k);
 * ``clip``: weight clipping to [-clip, clip] after every discriminator step (WGAN sets it to 0.01).
 
 Objectives that keep state across steps (BEGAN's equilibrium variable) hold it as tensors, update it in
@@ -38,6 +39,9 @@ class Objective(Section):
     """Gradient norm the penalty pulls towards: 1 as in WGAN-GP; 0 for a zero-centred penalty."""
     gp_points: Literal["interpolates", "real"] = "interpolates"
     """Where the penalty is taken: random interpolates (WGAN-GP) or the real samples (R1, Mescheder et al. 2018)."""
+    penalty_every: Annotated[int, Range(ge=1, le=1000)] = 1
+    """Lazy regularisation (Karras et al. 2020): take the penalty only on D steps 0, k, 2k, ... with weight
+    gp_weight·k, so its average pull is unchanged at 1/k of its cost; 1 takes it on every D step."""
     clip: Annotated[float, Range(gt=0)] | None = None
     """Clip every discriminator parameter to [-clip, clip] after each D step (WGAN's Lipschitz constraint)."""
 
@@ -54,25 +58,36 @@ class Objective(Section):
         """Generator loss to minimise, from D's outputs on a generated batch (and on a real one if it needs it)."""
         raise NotImplementedError
 
-    def penalty(self, discriminator: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | None:
-        """Extra term added to the discriminator loss (None when there is none); ``discriminator`` maps inputs to
-        scores (a conditional D with its labels bound)."""
-        if self.gp_weight == 0:
+    def penalty(
+        self, discriminator: Critic, real: torch.Tensor, fake: torch.Tensor, d_step: int
+    ) -> torch.Tensor | None:
+        """Extra term added to the discriminator loss on D step ``d_step`` (counted from 0 by the recipe, on the
+        host), None when there is none on this step; ``discriminator`` maps inputs to scores (a conditional D with
+        its labels bound)."""
+        if self.gp_weight == 0 or d_step % self.penalty_every:
             return None
         points = interpolate(real, fake) if self.gp_points == "interpolates" else real
-        return self.gp_weight * gradient_penalty(discriminator, points, self.gp_target)
+        return (self.gp_weight * self.penalty_every) * gradient_penalty(discriminator, points, self.gp_target)
 
-    def critic_loss(self, discriminator: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        """D's loss plus its penalty, scoring the real and the (detached) fake batch with ``discriminator``: for
-        recipes that show D whole batches (the GAN recipe's tricks change what D sees, so it composes these itself)."""
+    def g_penalty(self, discriminator: Critic, fake: torch.Tensor) -> torch.Tensor | None:
+        """Extra term added to G's loss from ``discriminator``'s view of the generated batch ``fake`` (as D sees
+        it), None when there is none: EBGAN's pulling-away term on its encoder's codes."""
+        return None
+
+    def critic_loss(self, discriminator: Critic, real: torch.Tensor, fake: torch.Tensor, d_step: int) -> torch.Tensor:
+        """D's loss plus its penalty on D step ``d_step``, scoring the real and the (detached) fake batch with
+        ``discriminator``: for recipes that show D whole batches (the GAN recipe's tricks change what D sees, so it
+        composes these itself)."""
         loss = self.d_loss(discriminator(real), discriminator(fake))
-        penalty = self.penalty(discriminator, real, fake)
+        penalty = self.penalty(discriminator, real, fake, d_step)
         return loss if penalty is None else loss + penalty
 
     def generator_loss(self, discriminator: Critic, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         """G's loss of ``fake`` through ``discriminator`` (which also scores ``real`` for relativistic objectives)."""
         real_out = discriminator(real) if self.uses_real_in_g_loss else None
-        return self.g_loss(discriminator(fake), real_out)
+        loss = self.g_loss(discriminator(fake), real_out)
+        penalty = self.g_penalty(discriminator, fake)
+        return loss if penalty is None else loss + penalty
 
     def after_d_step(self, discriminator: nn.Module) -> None:
         """Called after every discriminator update."""

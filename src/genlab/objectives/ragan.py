@@ -30,10 +30,15 @@ class RaGAN(Objective):
     uses_real_in_g_loss = True
     scores = "critic"
 
+    def compare(self, winner: torch.Tensor, loser: torch.Tensor) -> torch.Tensor:
+        """Loss for "``winner`` looks more real than ``loser``": D's with (real, fake), G's with (fake, real); the
+        pairwise variant (rsgan) overrides only this."""
+        return _relativistic(winner, loser)
+
     def d_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
-        return _relativistic(real_out, fake_out)
+        return self.compare(real_out, fake_out)
 
     def g_loss(self, fake_out: torch.Tensor, real_out: torch.Tensor | None = None) -> torch.Tensor:
         if real_out is None:
             raise ValueError("the relativistic objective needs D's outputs on real samples for G's loss")
-        return _relativistic(fake_out, real_out)
+        return self.compare(fake_out, real_out)
