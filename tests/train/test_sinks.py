@@ -1,7 +1,8 @@
 """train.loggers: TensorBoard, W&B (offline) and MLflow (a store in the run folder) get what metrics.jsonl holds.
 
-One tiny run logs to all four, is cut back to its step-10 checkpoint and resumed to step 20, with Python's sockets
-refusing every connection; each backend is then read back with its own reader and compared with metrics.jsonl.
+One tiny run logs to all four, is cut back to its step-10 checkpoint and resumed to step 20 (with a changed
+train.keep_checkpoints), with Python's sockets refusing every connection; each backend is then read back with its
+own reader and compared with metrics.jsonl.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from PIL import Image
 
+import genlab
 from genlab import build
 from genlab.build import build_trainer, resume_trainer
 from genlab.config import Config, load_config, read_run_config, validate_config
@@ -36,6 +39,8 @@ EVERY_LOGGER = "train.loggers=[jsonl,tensorboard,wandb,mlflow]"
 class Logged:
     run: RunDir
     config: Config
+    resumed: Config
+    """The config of the resumed session: the first one with train.keep_checkpoints 2 instead of 3."""
     records: list[dict]
     """metrics.jsonl after the resume."""
     connections: list[object]
@@ -61,8 +66,8 @@ def logged(tmp_path_factory) -> Logged:
         patch.setattr(socket.socket, "connect", refuse_network)
         build_trainer(config, RunDir.create(run.path, config.name)).fit()
         (run.checkpoints_dir / "ckpt-00000020.pt").unlink()  # steps 11-20 are trained (and logged) again
-        resume_trainer(run.path).fit()
-    return Logged(run, config, read_metrics(run.metrics_path), connections)
+        resume_trainer(run.path, ["train.keep_checkpoints=2"]).fit()
+    return Logged(run, config, read_run_config(run), read_metrics(run.metrics_path), connections)
 
 
 def by_step(records: list[dict]) -> dict[int, dict[str, float]]:
@@ -131,7 +136,8 @@ def test_wandb_offline_sessions_share_one_run_id_and_hold_what_metrics_jsonl_hol
     expected = by_step(logged.records)
     for step, values in (first | second).items():
         assert {k: v for k, v in values.items() if not k.startswith("samples/")} == expected[step]
-    assert first_config == second_config == logged.config.model_dump(mode="json")
+    assert first_config == logged.config.model_dump(mode="json")
+    assert second_config == logged.resumed.model_dump(mode="json") and second_config["train"]["keep_checkpoints"] == 2
     picture = sessions[0] / "files" / first[10]["samples/path"]
     assert same_picture(picture, logged.run.samples_dir / "step-00000010.png")
 
@@ -163,13 +169,11 @@ def test_mlflow_params_hold_the_flattened_config_and_the_artifacts_config_yaml_a
     logged, mlflow_run, tmp_path
 ):
     client, run = mlflow_run
-    dumped = logged.config.model_dump(mode="json")
-    assert run.data.params == {key: str(value) for key, value in flatten(dumped).items()}
-    assert run.data.params["train.steps"] == "20" and run.data.params["model.z_dim"] == "8"
-    assert (
-        yaml.safe_load(Path(client.download_artifacts(run.info.run_id, "config.yaml", str(tmp_path))).read_text())
-        == dumped
-    )
+    first = flatten(logged.config.model_dump(mode="json"))
+    assert run.data.params == {key: str(value) for key, value in first.items()}  # MLflow cannot change a parameter
+    assert run.data.params["train.keep_checkpoints"] == "3" and run.data.params["model.z_dim"] == "8"
+    config_yaml = Path(client.download_artifacts(run.info.run_id, "config.yaml", str(tmp_path)))
+    assert yaml.safe_load(config_yaml.read_text()) == logged.resumed.model_dump(mode="json")  # replaced
     images = Path(client.download_artifacts(run.info.run_id, "images", str(tmp_path)))
     (step_10,) = images.glob("samples+step+10+*[0-9a-f].png")
     assert same_picture(step_10, logged.run.samples_dir / "step-00000010.png")
@@ -211,6 +215,12 @@ def tiny_train(**train: object) -> dict:
 )
 def test_the_old_tensorboard_switch_becomes_train_loggers(old, loggers):
     assert load_config(tiny_train(**old)).train.loggers == loggers
+
+
+def test_the_config_genlab_0_1_stored_in_the_shipped_digits_classifier_still_loads():
+    info = torch.load(Path(genlab.__file__).parent / "metrics/weights/classifier-digits.pt", weights_only=True)["info"]
+    assert info["genlab_version"] == "0.1.0" and "  tensorboard: false\n" in info["config"]
+    assert validate_config(yaml.safe_load(info["config"])).train.loggers == ("jsonl",)
 
 
 def test_a_run_and_checkpoint_written_with_the_old_switch_still_resume(tiny_config, tmp_path):
