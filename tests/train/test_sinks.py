@@ -8,6 +8,7 @@ own reader and compared with metrics.jsonl.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import struct
 import sys
@@ -28,6 +29,7 @@ from genlab.errors import ConfigError
 from genlab.schema import flatten
 from genlab.train import RunDir, load_checkpoint, read_metrics, save_checkpoint
 from genlab.train.logger import scalars
+from genlab.train.sinks.base import environment_default
 from genlab.train.sinks.mlflow import metric_name
 
 from ..conftest import TINY
@@ -43,31 +45,36 @@ class Logged:
     """The config of the resumed session: the first one with train.keep_checkpoints 2 instead of 3."""
     records: list[dict]
     """metrics.jsonl after the resume."""
-    connections: list[object]
-    """Addresses Python code tried to reach over the network while training."""
+    network: list[object]
+    """The hosts Python code tried to look up and the addresses it tried to reach while training."""
 
 
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory) -> Logged:
-    for module in ("wandb", "mlflow", "sqlalchemy", "tensorboard"):  # pip install -e ".[wandb,mlflow]" installs them
-        pytest.importorskip(module)
     run = RunDir(tmp_path_factory.mktemp("sinks") / "run")
     config = load_config(TINY, [EVERY_LOGGER])
-    connections: list[object] = []
+    attempts: list[object] = []
     connect = socket.socket.connect
 
-    def refuse_network(sock: socket.socket, address: object) -> None:
+    def refuse_connection(sock: socket.socket, address: object) -> None:
         if sock.family in (socket.AF_INET, socket.AF_INET6):
-            connections.append(address)
+            attempts.append(address)
             raise OSError("tests allow no network")
         connect(sock, address)
 
+    def refuse_lookup(host: object, *args: object, **kwargs: object) -> None:
+        attempts.append(host)
+        raise socket.gaierror("tests allow no network")
+
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", refuse_network)
+        patch.setattr(socket.socket, "connect", refuse_connection)
+        patch.setattr(socket, "getaddrinfo", refuse_lookup)
+        for module in ("wandb", "mlflow", "sqlalchemy", "tensorboard"):  # pip install ".[wandb,mlflow]" has them
+            pytest.importorskip(module)
         build_trainer(config, RunDir.create(run.path, config.name)).fit()
         (run.checkpoints_dir / "ckpt-00000020.pt").unlink()  # steps 11-20 are trained (and logged) again
         resume_trainer(run.path, ["train.keep_checkpoints=2"]).fit()
-    return Logged(run, config, read_run_config(run), read_metrics(run.metrics_path), connections)
+    return Logged(run, config, read_run_config(run), read_metrics(run.metrics_path), attempts)
 
 
 def by_step(records: list[dict]) -> dict[int, dict[str, float]]:
@@ -83,8 +90,20 @@ def same_picture(a: Path, b: Path) -> bool:
 
 
 def test_training_with_every_logger_reaches_no_network(logged):
-    assert logged.connections == []
+    assert logged.network == []
+    assert not {"WANDB_ERROR_REPORTING", "MLFLOW_DISABLE_TELEMETRY"} & set(os.environ)  # the sinks set them back
     assert [r["step"] for r in logged.records] == [5, 10, 15, 20]
+
+
+def test_a_sinks_environment_default_lasts_for_its_block_and_never_replaces_the_users(monkeypatch):
+    monkeypatch.delenv("GENLAB_TEST_SWITCH", raising=False)
+    with environment_default("GENLAB_TEST_SWITCH", "false"):
+        assert os.environ["GENLAB_TEST_SWITCH"] == "false"
+    assert "GENLAB_TEST_SWITCH" not in os.environ
+    monkeypatch.setenv("GENLAB_TEST_SWITCH", "mine")
+    with environment_default("GENLAB_TEST_SWITCH", "false"):
+        assert os.environ["GENLAB_TEST_SWITCH"] == "mine"
+    assert os.environ["GENLAB_TEST_SWITCH"] == "mine"
 
 
 # --- W&B -------------------------------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ opened, never when genlab is imported, so a backend that is not installed costs 
 
 from __future__ import annotations
 
+import contextlib
+import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -46,6 +48,21 @@ class Sink(ABC):
 
 SinkOpener = Callable[[RunDir, "int | None"], Sink]
 """A sink class, or one with its settings bound (``functools.partial(WandbSink, settings=...)``)."""
+
+
+@contextlib.contextmanager
+def environment_default(name: str, value: str) -> Iterator[None]:
+    """Set the environment variable ``name`` to ``value`` while the block runs, unless the user set it: how a sink
+    switches off a backend's reports to its makers for a run kept on this machine, without changing the
+    environment of the user's process for good."""
+    if name in os.environ:
+        yield
+        return
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
 
 
 def stored_run_id(path: Path, new: Callable[[], str]) -> str:

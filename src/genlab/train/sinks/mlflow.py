@@ -21,7 +21,7 @@ from pydantic import Field
 
 from genlab.schema import Section, flatten
 from genlab.train.rundir import RunDir
-from genlab.train.sinks.base import Sink, stored_run_id
+from genlab.train.sinks.base import Sink, environment_default, stored_run_id
 
 ID_FILE = "mlflow-id"
 PARAMS_PER_CALL = 100
@@ -50,13 +50,10 @@ class MlflowSink(Sink):
     packages = ("mlflow", "sqlalchemy", "alembic")  # the last two: the SQLite store
 
     def __init__(self, run: RunDir, resumed_step: int | None, settings: MlflowConfig) -> None:
-        from mlflow import MlflowClient
-
         local = settings.tracking_uri is None and "MLFLOW_TRACKING_URI" not in os.environ
         uri = f"sqlite:///{(run.path / 'mlflow.db').resolve()}" if local else settings.tracking_uri
-        with _quiet("mlflow"):  # creating the store's tables logs two lines of its own
-            self._client = MlflowClient(uri)
-            experiment = self._client.get_experiment_by_name(settings.experiment)
+        self._client = _client(uri, local)
+        experiment = self._client.get_experiment_by_name(settings.experiment)
         if experiment is not None:
             experiment_id = experiment.experiment_id
         else:
@@ -90,6 +87,18 @@ class MlflowSink(Sink):
 
     def close(self) -> None:
         self._client.set_terminated(self._id)
+
+
+def _client(uri: str | None, local: bool) -> Any:
+    """An MlflowClient of ``uri``. MLflow reports its use to its makers over the network (set up when mlflow is
+    imported, or when the report client is set again); with a store of the run's own, it sends nothing."""
+    with environment_default("MLFLOW_DISABLE_TELEMETRY", "true") if local else contextlib.nullcontext():
+        from mlflow import MlflowClient
+        from mlflow.telemetry import set_telemetry_client
+
+        set_telemetry_client()
+    with _quiet("mlflow"):  # creating a new store's tables logs two lines of its own
+        return MlflowClient(uri)
 
 
 @contextlib.contextmanager

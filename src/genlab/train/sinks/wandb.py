@@ -9,9 +9,8 @@ RUN/wandb/offline-run-* folder of that id), from the step after its checkpoint o
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -19,7 +18,7 @@ from pydantic import Field
 
 from genlab.schema import Section
 from genlab.train.rundir import RunDir
-from genlab.train.sinks.base import Sink, stored_run_id
+from genlab.train.sinks.base import Sink, environment_default, stored_run_id
 
 ID_FILE = "wandb-id"
 
@@ -46,7 +45,8 @@ class WandbSink(Sink):
         import wandb
 
         offline = settings.mode == "offline"
-        with _no_error_reports() if offline else contextlib.nullcontext():
+        # W&B's background process, started by the first wandb.init, would send crash reports over the network.
+        with environment_default("WANDB_ERROR_REPORTING", "false") if offline else contextlib.nullcontext():
             self._run = wandb.init(
                 dir=run.path,
                 id=stored_run_id(run.path / ID_FILE, lambda: secrets.token_hex(8)),
@@ -79,17 +79,3 @@ class WandbSink(Sink):
 
     def close(self) -> None:
         self._run.finish()
-
-
-@contextlib.contextmanager
-def _no_error_reports() -> Iterator[None]:
-    """W&B's background process, started by the first ``wandb.init``, would send crash reports over the network;
-    offline it starts without them, unless the user set WANDB_ERROR_REPORTING. The variable is restored after."""
-    if "WANDB_ERROR_REPORTING" in os.environ:
-        yield
-        return
-    os.environ["WANDB_ERROR_REPORTING"] = "false"
-    try:
-        yield
-    finally:
-        del os.environ["WANDB_ERROR_REPORTING"]
