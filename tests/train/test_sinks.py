@@ -26,6 +26,7 @@ from genlab import build
 from genlab.build import build_trainer, resume_trainer
 from genlab.config import Config, load_config, read_run_config, validate_config
 from genlab.errors import ConfigError
+from genlab.runs import open_run
 from genlab.schema import flatten
 from genlab.train import RunDir, load_checkpoint, read_metrics, save_checkpoint
 from genlab.train.logger import scalars
@@ -256,6 +257,7 @@ def test_a_run_and_checkpoint_written_with_the_old_switch_still_resume(tiny_conf
     }
     save_checkpoint(checkpoint, state)
     assert read_run_config(run).train.loggers == ("jsonl",)
+    assert open_run(run.path, "cpu").config.train.loggers == ("jsonl",)  # what sample, eval, export, report open
     assert resume_trainer(run.path, ["train.steps=4"]).fit().step == 4
     assert not run.tensorboard_dir.exists()
 
