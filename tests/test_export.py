@@ -12,7 +12,7 @@ from genlab import export, generators
 from genlab.cli import main
 from genlab.config import load_config
 from genlab.errors import GenlabError
-from genlab.export import CHECK_BATCH, EXPORT_BATCH, check_matches, export_generator, write_onnx
+from genlab.export import CHECK_BATCH, EXPORT_BATCH, check_matches, export_generator, generator_graph, write_onnx
 from genlab.generators import GeneratorInfo, LoadedGenerator, build_generator, load_generator
 
 from .conftest import TINY
@@ -83,9 +83,11 @@ def test_torchscript_equals_pytorch(conditional):
 
 
 def test_a_graph_that_differs_from_pytorch_is_refused(conditional):
-    net, info = load_generator(conditional[1])
-    with pytest.raises(GenlabError, match="ONNX graph's images differ from PyTorch's"):
-        check_matches(net, info, lambda z, labels: net(z, labels) + 1e-3, "ONNX")
+    generator = load_generator(conditional[1])
+    graph = generator_graph(generator)
+    assert check_matches(graph, generator.net, "ONNX") == 0
+    with pytest.raises(GenlabError, match="ONNX graph's outputs differ from PyTorch's for the dcgan generator"):
+        check_matches(graph, lambda z, labels: generator.net(z, labels) + 1e-3, "ONNX")
 
 
 def test_cli_export_and_sample_give_the_runs_samples(capsys, conditional, tmp_path):
@@ -122,8 +124,11 @@ def test_export_refuses_unknown_formats_and_folders_of_other_files(capsys, condi
     code, _, err = cli(capsys, "export", run, "--out", tmp_path / "mine", "--format", "safetensors")
     assert code == 1 and "holds other files" in err and (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
-    export_generator(run, tmp_path / "again", ["safetensors"])
-    export_generator(run, tmp_path / "again", ["safetensors"])  # an earlier export is replaced
+    export_generator(run, tmp_path / "again", ["safetensors", "torchscript"])
+    (tmp_path / "again" / "notes.txt").write_text("keep me")
+    export_generator(run, tmp_path / "again", ["safetensors"])  # an earlier export is replaced, the user's file kept
+    names = sorted(p.name for p in (tmp_path / "again").iterdir())
+    assert names == ["README.md", "config.json", "model.safetensors", "notes.txt", "samples.png", "train-config.yaml"]
 
 
 def test_push_uploads_the_folder_with_huggingface_hub(conditional, tmp_path, monkeypatch):
@@ -149,9 +154,60 @@ def test_missing_optional_packages_say_how_to_install_them(conditional, tmp_path
 def test_a_generator_of_vectors_exports_with_a_dynamic_batch(tmp_path):
     info = GeneratorInfo(arch="mlp", settings={"width": 8}, z_dim=3, latent="normal", shape=(2,))
     net = build_generator(info, tmp_path / "config.json").eval()  # its forward's argument is named 'input', not 'z'
-    write_onnx(LoadedGenerator(net, info), tmp_path / "model.onnx")
+    write_onnx(generator_graph(LoadedGenerator(net, info)), tmp_path / "model.onnx")
     session = onnxruntime.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
     z = torch.randn(7, 3)
     (points,) = session.run(None, {"z": z.numpy()})
     with torch.no_grad():
         assert points.shape == (7, 2) and np.abs(points - net(z).numpy()).max() < 1e-5
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    """(run folder, export folder) of a tiny unconditional GAN run, exported as safetensors."""
+    root = tmp_path_factory.mktemp("plain")
+    run = genlab.fit(load_config(TINY), out=root / "run").run_dir
+    export_generator(run, root / "export", ["safetensors"])
+    return run, root / "export"
+
+
+def test_latent_tools_on_an_export_give_the_runs_figures_and_numbers(capsys, plain, tmp_path):
+    run, folder = plain
+    code, out, err = cli(capsys, "interpolate", folder, "--steps", 4, "--rows", 2, "--device", "cpu")
+    assert code == 0, err
+    figure = folder / "latent" / "interpolate-slerp.png"
+    assert str(figure) in out
+    own = genlab.interpolate(run, steps=4, rows=2, device="cpu")
+    assert own.path == run / "latent" / "interpolate-slerp.png"
+    assert figure.read_bytes() == own.path.read_bytes()
+    assert json.loads(figure.with_suffix(".json").read_text()) == own.numbers
+    edited = genlab.edit(folder, 3, n=8, max_steps=3, device="cpu", out=tmp_path / "export-edit.png")
+    own = genlab.edit(run, 3, n=8, max_steps=3, device="cpu", out=tmp_path / "run-edit.png")
+    assert edited.numbers == own.numbers and edited.path.read_bytes() == own.path.read_bytes()
+    (folder / "train-config.yaml").rename(tmp_path / "moved.yaml")
+    try:
+        code, _, err = cli(capsys, "interpolate", folder, "--device", "cpu")
+    finally:
+        (tmp_path / "moved.yaml").rename(folder / "train-config.yaml")
+    assert code == 1 and f"{folder / 'train-config.yaml'} does not exist" in err and "genlab export" in err
+
+
+def test_an_mnist_generator_round_trips_through_safetensors_onnx_and_torchscript(mnist_dir, tmp_path):
+    """The issue's 'done when': a GAN trained on MNIST, exported, gives the run's samples from every format."""
+    cfg = load_config(
+        {**TINY, "data": {"name": "mnist", "size": 16, "limit": 256, "path": str(mnist_dir)}}, ["train.steps=4"]
+    )
+    run = genlab.fit(cfg, out=tmp_path / "run").run_dir
+    folder = export_generator(run, tmp_path / "export").folder
+    z = genlab.load_run(run, "cpu").latents(6, generator=torch.Generator().manual_seed(5))
+    samples = genlab.sample(run, 6, seed=5, device="cpu")
+    assert samples.shape == (6, 1, 16, 16) and samples.std() > 0
+    net, info = load_generator(folder)
+    assert info.shape == (1, 16, 16) and "mnist" in (folder / "train-config.yaml").read_text()
+    with torch.no_grad():
+        assert torch.equal(net(z), samples)
+        assert torch.allclose(torch.jit.load(str(folder / "model.pt"))(z), samples, atol=1e-6)
+    session = onnxruntime.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+    (images,) = session.run(None, {"z": z.numpy()})
+    assert np.abs(images - samples.numpy()).max() < 1e-5
+    assert torch.equal(genlab.sample(folder, 6, seed=5, device="cpu"), samples)

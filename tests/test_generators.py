@@ -74,8 +74,11 @@ def test_a_damaged_export_is_one_line_naming_the_file(exported, tmp_path, damage
     assert needle in message and str(folder / file) in message and "\n" not in message
 
 
-def test_only_gan_runs_have_a_generator_to_take_out(tmp_path):
-    cfg = load_config({**TINY, "model": {"recipe": "autoencoder"}}, ["train.steps=2"])
-    run = genlab.fit(cfg, out=tmp_path / "run").run_dir
-    with pytest.raises(GenlabError, match="taking a generator out works for GAN runs"):
-        load_generator(run)
+def test_an_export_without_kind_loads_as_a_generator(exported, tmp_path):
+    """The first exports wrote no kind: they hold generators."""
+    folder = shutil.copytree(exported[1], tmp_path / "export")
+    assert json.loads((folder / CONFIG_NAME).read_text())["kind"] == "generator"
+    _tamper_config(folder, lambda d: d.pop("kind"))
+    z = torch.randn(3, 8)
+    with torch.no_grad():
+        assert torch.equal(load_generator(folder).net(z), load_generator(exported[1]).net(z))

@@ -21,6 +21,7 @@ _API = {
     "sample": "genlab.api",
     "load_run": "genlab.api",
     "load_generator": "genlab.generators",
+    "load_export": "genlab.generators",
     "export_generator": "genlab.export",
     "demo": "genlab.api",
     "evaluate": "genlab.api",

@@ -25,7 +25,7 @@ from genlab.data.folder import EXTENSIONS, image_files, read_image, save_images
 from genlab.data.npz import save_npz
 from genlab.errors import DataError, GenlabError
 from genlab.fileio import ensure_writable, write_json
-from genlab.generators import ExportedGenerator, is_export, load_generator
+from genlab.generators import load_model, open_model
 from genlab.images import save_png, to_uint8
 from genlab.latent.explore import ae_vs_vae, arithmetic, direction, edit, embed, interpolate, traverse
 from genlab.metrics import EvalConfig, EvalResult, Evaluator
@@ -186,7 +186,7 @@ def sample(
     kind = None if out is None else _sample_format(out)
     if kind in ("png", "npz"):
         ensure_writable(out)
-    recipe = ExportedGenerator(load_generator(path, device)) if is_export(path) else load_run(path, device)
+    recipe = load_model(path, device)
     labels = recipe.check_labels(None if label is None else torch.full((n,), label), n)
     images = recipe.sample(
         n,
@@ -292,12 +292,12 @@ def likelihood(
 def translate(
     path: str | Path, source: str | Path, out: str | Path, *, direction: Direction = "a2b", device: str = "auto"
 ) -> list[Path]:
-    """Translate every image file under the folder ``source`` with a CycleGAN run (``a2b``: G from the run's data
-    domain to domain_b; ``b2a``: F back) and write PNGs under ``out`` with the same relative names. Images are
-    loaded at the run's size and channels, as the source domain was."""
-    run = open_run(path, device)
+    """Translate every image file under the folder ``source`` with a CycleGAN run or its export (``a2b``: G from
+    the run's data domain to domain_b; ``b2a``: F back) and write PNGs under ``out`` with the same relative names.
+    Images are loaded at the run's size and channels, as the source domain was."""
+    run = open_model(path, device)
     if not isinstance(run.recipe, CycleGAN):
-        raise GenlabError(f"{run.checkpoint} holds a {run.config.model.recipe}; translating needs a CycleGAN run")
+        raise GenlabError(f"{run.source} holds a {run.config.model.recipe}; translating needs a CycleGAN run")
     domain = run.config.data if direction == "a2b" else run.config.model.domain_b
     channels = run.recipe.channels["a" if direction == "a2b" else "b"]
     root, target = Path(source).expanduser(), Path(out).expanduser()

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from genlab.config import Config, TrainConfig, check_resumable, read_run_config, write_run_config
-from genlab.data import ImageSet, Sampler, load_dataset
+from genlab.data import ImageSet, LoaderChoice, Sampler, TrainingSet, open_dataset
 from genlab.data.custom import CUSTOM
 from genlab.data.toy import MIXTURES
 from genlab.errors import ConfigError
@@ -91,7 +91,9 @@ def _build_trainer(
     sinks = logging_sinks(config.train) if world.main else []  # a missing package is refused before data loads
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)  # network initialisation: the same on every process
-    data = load_dataset(config.data) if data is None else data
+    data, choice = open_dataset(config.data) if data is None else (data, LoaderChoice("memory", None))
+    if world.main and choice.message:
+        print(choice.message, file=sys.stderr)
     recipe = build_recipe(config, data, device, networks)
     accel = Acceleration(config.accel, device, images=len(data.shape) == 3)
     accel.prepare(recipe.networks.values())
@@ -128,7 +130,7 @@ def _build_trainer(
         checkpoint_meta={
             "config": config.model_dump(mode="json"),
             "run": str(run.path.resolve()),  # so a checkpoint copied into another run's folder can say where it is from
-            "data": {"shape": list(data.shape), "num_classes": data.num_classes},
+            "data": {"shape": list(data.shape), "num_classes": data.num_classes, "loader": choice.loader},
         },
     )
     if resume:
@@ -157,7 +159,7 @@ def resume_trainer(
         return build_trainer(config, run, resume=True, data=data, networks=networks)
 
 
-def build_recipe(config: Config, data: ImageSet, device: torch.device, networks: Networks | None = None) -> Recipe:
+def build_recipe(config: Config, data: TrainingSet, device: torch.device, networks: Networks | None = None) -> Recipe:
     """The config's recipe for ``data``'s sample shape and classes; with ``networks``, a GAN that trains them."""
     if networks is None:
         return config.model.build(data.shape, data.num_classes, device)
@@ -180,7 +182,7 @@ def logging_sinks(train: TrainConfig) -> list[SinkOpener]:
     return [openers[name] for name in installed(train.loggers)]
 
 
-def standard_hooks(config: Config, recipe: Recipe, data: ImageSet, device: torch.device) -> list[Hook]:
+def standard_hooks(config: Config, recipe: Recipe, data: TrainingSet, device: torch.device) -> list[Hook]:
     """The periodic actions a config asks for, in the order they run at a step."""
     train = config.train
     hooks: list[Hook] = []

@@ -42,13 +42,14 @@ SAMPLE_EXAMPLES = """examples:
   genlab eval --real mnist --fake fakes.npz
   genlab sample runs/try1 --truncation 0.7          every latent component within +-0.7 (quality over diversity)
   genlab sample runs/cgan --class 7                 a conditional generator's sevens
-  genlab sample exported/dcgan --n 16 --out grid.png  a generator genlab export wrote
+  genlab sample exported/dcgan --n 16 --out grid.png  a generator (or VAE) genlab export wrote
 """
 
 EXPORT_EXAMPLES = """examples:
   genlab export runs/try1 --out exported/dcgan      model.safetensors, config.json, model.onnx, model.pt, README.md
   genlab export runs/try1 --out onnx-only --format onnx --no-ema    the trained G itself, not its EMA copy
   genlab export runs/try1 --out exported/dcgan --push me/dcgan-mnist  and upload it (pip install huggingface_hub)
+  genlab export runs/vae --out exported/vae         encoder.onnx, decoder.onnx (.pt): also autoencoders, CycleGAN
 """
 
 LATENT_EXAMPLES = """examples:
@@ -365,9 +366,9 @@ def _parser() -> argparse.ArgumentParser:
 
     def latent_command(name: str, help: str) -> argparse.ArgumentParser:
         sub = command(name, _latent, help, LATENT_EXAMPLES)
-        sub.add_argument("run", metavar="RUN_DIR", help="run folder or checkpoint file")
+        sub.add_argument("run", metavar="RUN_DIR", help="run folder, checkpoint file or exported folder")
         sub.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
-        sub.add_argument("--out", help="PNG file to write (default: RUN_DIR/latent/NAME.png)")
+        sub.add_argument("--out", help="PNG file to write (default: RUN_DIR/latent/NAME.png, or EXPORT_DIR/latent/)")
         sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
         return sub
 
@@ -446,7 +447,7 @@ def _parser() -> argparse.ArgumentParser:
     nll.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     move = command("translate", _translate, "translate your images with a CycleGAN run", TRANSLATE_EXAMPLES)
-    move.add_argument("run", metavar="RUN_DIR", help="CycleGAN run folder or checkpoint file")
+    move.add_argument("run", metavar="RUN_DIR", help="CycleGAN run folder, checkpoint file or exported folder")
     move.add_argument("--input", required=True, metavar="FOLDER", help="folder of images of the source domain")
     move.add_argument("--out", required=True, metavar="DIR", help="folder to write the translations to")
     move.add_argument("--direction", default="a2b", choices=["a2b", "b2a"], help="a2b: G (default); b2a: F")
@@ -475,7 +476,10 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("--list", action="store_true", help="list the experiments")
 
     export = command(
-        "export", _export, "take a GAN run's generator out: safetensors, ONNX, TorchScript", EXPORT_EXAMPLES
+        "export",
+        _export,
+        "take a trained model out (GAN, autoencoder, VAE, CycleGAN): safetensors, ONNX, TorchScript",
+        EXPORT_EXAMPLES,
     )
     export.add_argument("run", metavar="RUN_DIR", help="run folder or checkpoint file")
     export.add_argument("--out", required=True, metavar="DIR", help="folder to write (new, empty or an earlier export)")

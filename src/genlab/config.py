@@ -293,7 +293,15 @@ RESUMABLE_SECTIONS = ("train", "doctor", "eval", "accel")
 speed switches. The networks, objective and data must match the checkpoint. ``eval`` reads the model and never
 changes it, so a run whose evaluation cannot start (a classifier file moved, Inception weights elsewhere on another
 machine) can be rescued; its eval/* curves before and after a change are then measured differently."""
-_RESUMABLE = ", ".join(f"{name}.*" for name in RESUMABLE_SECTIONS)
+RESUMABLE_KEYS = ("data.loader", "data.memory_gib", "data.workers")
+"""Data settings a resumed run may change too: they choose how the images are read (in memory or streamed, by how
+many workers), never which images or in what order, so the run continues exactly."""
+_RESUMABLE = ", ".join([*(f"{name}.*" for name in RESUMABLE_SECTIONS), *RESUMABLE_KEYS])
+
+
+def resumable(key: str) -> bool:
+    """Whether a resumed run may change the setting ``key`` (dotted, e.g. ``train.steps``)."""
+    return key.split(".", 1)[0] in RESUMABLE_SECTIONS or key in RESUMABLE_KEYS
 
 
 def write_run_config(run: RunDir, cfg: Config) -> None:
@@ -303,13 +311,13 @@ def write_run_config(run: RunDir, cfg: Config) -> None:
 
 
 def read_run_config(run: RunDir, overrides: list[str] | tuple[str, ...] = ()) -> Config:
-    """A run's config; on resume only the :data:`RESUMABLE_SECTIONS` may change."""
+    """A run's config; on resume only the :data:`RESUMABLE_SECTIONS` and :data:`RESUMABLE_KEYS` may change."""
     data = _read_mapping(
         run.config_path,
         "genlab writes the run's settings there when training starts; undo the edit, or train a new run",
     )
     for override in overrides:
-        if override.split(".", 1)[0].strip() not in RESUMABLE_SECTIONS:
+        if not resumable(override.split("=", 1)[0].strip()):
             raise ConfigError(
                 f"cannot change '{override.split('=', 1)[0]}' when resuming: only {_RESUMABLE} settings can change "
                 "(for example train.steps); start a new run to change the model or data"
@@ -319,14 +327,14 @@ def read_run_config(run: RunDir, overrides: list[str] | tuple[str, ...] = ()) ->
 
 
 def check_resumable(cfg: Config, trained: dict[str, Any], run: RunDir, checkpoint: Path) -> None:
-    """Refuse a resume whose config differs, outside the :data:`RESUMABLE_SECTIONS`, from ``trained``, the config
+    """Refuse a resume whose config differs, outside what :func:`resumable` allows, from ``trained``, the config
     stored in ``checkpoint``: an edit of RUN/config.yaml must not get around the rule that ``--set`` follows."""
     old = flatten(validate_config(trained, str(checkpoint)).model_dump(mode="json"))
     new = flatten(cfg.model_dump(mode="json"))
     changed = [
         f"{key}: {old.get(key, '(unset)')} → {new.get(key, '(unset)')}"
         for key in old | new
-        if key.split(".", 1)[0] not in RESUMABLE_SECTIONS and old.get(key) != new.get(key)
+        if not resumable(key) and old.get(key) != new.get(key)
     ]
     if changed:
         shown = "; ".join(changed[:8]) + (f"; and {len(changed) - 8} more" if len(changed) > 8 else "")

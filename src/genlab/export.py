@@ -1,9 +1,15 @@
-"""``genlab export``: a GAN run's generator taken out as files other programs load without the run or genlab.
+"""``genlab export``: a run's trained model taken out as files other programs load without the run or genlab.
 
-The folder holds model.safetensors and config.json (what :func:`genlab.load_generator` reads), model.onnx (latent
-[and labels] in, images in [-1, 1] out, any batch size; checked against PyTorch with onnxruntime as it is written),
-model.pt (TorchScript), samples.png, train-config.yaml and a README.md model card: the layout a Hugging Face model
-repository has, so ``--push`` uploads it as it is.
+The folder holds model.safetensors and config.json (what :func:`genlab.load_export` and :func:`genlab.load_generator`
+read; their layout: :mod:`genlab.generators`), one ONNX graph and one TorchScript file per part (any batch size;
+each checked against PyTorch, the graph with onnxruntime, as it is written), samples.png (models that sample),
+train-config.yaml and a README.md model card: the layout a Hugging Face model repository has, so ``--push``
+uploads it as it is. The parts, by the kind of run:
+
+* GAN: ``model.onnx`` and ``model.pt``, the generator: z [and labels] in, images in [-1, 1] out;
+* autoencoder and VAE: ``encoder.onnx``/``.pt`` (images in; out the code, or a VAE's mean and logvar of q(z|x))
+  and ``decoder.onnx``/``.pt`` (z in, images in [-1, 1] out, as the run decodes);
+* CycleGAN: ``g_ab.onnx``/``.pt`` (domain A -> B) and ``g_ba.onnx``/``.pt`` (B -> A): images in, translated out.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import shlex
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,15 +35,22 @@ from genlab.fileio import atomic_write
 from genlab.generators import (
     CONFIG_NAME,
     FORMAT,
+    TRAIN_CONFIG_NAME,
     WEIGHTS_NAME,
     ExportedGenerator,
     GeneratorInfo,
     LoadedGenerator,
+    ModelInfo,
+    PartInfo,
+    model_info,
+    model_parts,
     needs_package,
     run_generator,
     save_generator,
+    save_model,
 )
 from genlab.images import save_png
+from genlab.models import Recipe
 from genlab.registry import did_you_mean
 from genlab.runs import OpenRun, open_run
 from genlab.viz.samples import render_samples
@@ -53,19 +68,38 @@ except ImportError:  # only --push needs it
     upload_folder = None
 
 FORMATS = ("safetensors", "onnx", "torchscript")
-ONNX_NAME, TORCHSCRIPT_NAME, SAMPLES_NAME, CARD_NAME = "model.onnx", "model.pt", "samples.png", "README.md"
-TRAIN_CONFIG_NAME = "train-config.yaml"
+SAMPLES_NAME, CARD_NAME = "samples.png", "README.md"
 TOLERANCE = 1e-4
-"""Largest difference allowed between an exported graph's images and PyTorch's (outputs lie in [-1, 1])."""
+"""Largest difference allowed between an exported graph's outputs and PyTorch's (images lie in [-1, 1])."""
 EXPORT_BATCH, CHECK_BATCH = 2, 5
 """The batch size graphs are traced with, and the other one they are checked at (so a fixed batch shows)."""
+GRAPH_STEMS = ("model", "encoder", "decoder", "g_ab", "g_ba")
+"""The stems of every part's graph files, of every kind of export."""
+SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}
+"""The graph formats' file suffixes."""
 
 
 @dataclass
 class ExportResult:
     folder: Path
     files: list[Path]
-    info: GeneratorInfo
+    info: GeneratorInfo | ModelInfo
+
+
+@dataclass(frozen=True)
+class Graph:
+    """One part of an export as its ONNX and TorchScript files: its network, its inputs and outputs by name and how
+    to draw a batch of inputs for it."""
+
+    name: str
+    """The files' stem: model (a GAN's generator), encoder, decoder, g_ab or g_ba."""
+    net: nn.Module
+    inputs: list[str]
+    outputs: list[str]
+    example: Callable[[int, int], tuple[torch.Tensor, ...]]
+    """(batch, seed) -> a batch of inputs."""
+    what: str
+    """The part in messages: 'the dcgan generator', 'the vae's decoder'."""
 
 
 def export_generator(
@@ -76,30 +110,63 @@ def export_generator(
     ema: bool = True,
     push: str | None = None,
 ) -> ExportResult:
-    """Write the generator of a GAN run (its EMA copy when it has one and ``ema``) into the folder ``out`` in the
-    ``formats`` asked for, with config.json, samples.png and a README.md model card; ``push`` (a Hugging Face repo
-    id) then uploads the folder with huggingface_hub."""
+    """Write the model of a GAN, autoencoder, VAE or CycleGAN run into the folder ``out`` in the ``formats`` asked
+    for, with config.json, samples.png (GAN and VAE) and a README.md model card; a GAN's generator is its EMA copy
+    when it has one and ``ema``. ``push`` (a Hugging Face repo id) then uploads the folder with huggingface_hub."""
     formats = _check_formats(formats)
     if push is not None:
         needs_package(upload_folder, "huggingface_hub", "--push", "pip install huggingface_hub")
     folder = _check_out(Path(out))
+    earlier = _export_files(folder)
     run = open_run(run_dir, "cpu")
-    generator = run_generator(run, ema)
-    save_generator(folder, generator, weights="safetensors" in formats)
-    if "onnx" in formats:
-        write_onnx(generator, folder / ONNX_NAME)
-    if "torchscript" in formats:
-        write_torchscript(generator, folder / TORCHSCRIPT_NAME)
-    images = ExportedGenerator(generator).sample(64, generator=torch.Generator().manual_seed(0))
-    save_png(render_samples(images), folder / SAMPLES_NAME)
+    info, recipe, graphs = _save(run, folder, ema, "safetensors" in formats)
+    for graph in graphs:
+        if "onnx" in formats:
+            write_onnx(graph, folder / f"{graph.name}{SUFFIXES['onnx']}")
+        if "torchscript" in formats:
+            write_torchscript(graph, folder / f"{graph.name}{SUFFIXES['torchscript']}")
+    if recipe.generative:
+        images = recipe.sample(64, generator=torch.Generator().manual_seed(0))
+        save_png(render_samples(images), folder / SAMPLES_NAME)
     with atomic_write(folder / TRAIN_CONFIG_NAME, "w") as handle:
         handle.write(dump_config(run.config))
     with atomic_write(folder / CARD_NAME, "w") as handle:
-        handle.write(model_card(run, generator.info, formats))
+        handle.write(model_card(run, info, formats, graphs, recipe.generative))
+    for stale in earlier - _written(folder, formats, graphs, recipe.generative):
+        stale.unlink()  # an earlier export's file this one did not replace (another kind of model, another format)
     if push is not None:
         upload_folder(repo_id=push, folder_path=str(folder), repo_type="model")
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    return ExportResult(folder, files, generator.info)
+    return ExportResult(folder, files, info)
+
+
+def _written(folder: Path, formats: tuple[str, ...], graphs: list[Graph], samples: bool) -> set[Path]:
+    """The files an export in ``formats`` of a model with ``graphs`` (and ``samples``) writes into ``folder``."""
+    names = {CONFIG_NAME, TRAIN_CONFIG_NAME, CARD_NAME} | ({WEIGHTS_NAME} if "safetensors" in formats else set())
+    names |= {SAMPLES_NAME} if samples else set()
+    names |= {f"{graph.name}{SUFFIXES[f]}" for graph in graphs for f in formats if f in SUFFIXES}
+    return {folder / name for name in names}
+
+
+def _export_files(folder: Path) -> set[Path]:
+    """The files in ``folder`` that an export of any kind and format writes."""
+    names = {CONFIG_NAME, WEIGHTS_NAME, SAMPLES_NAME, CARD_NAME, TRAIN_CONFIG_NAME}
+    names |= {f"{stem}{suffix}" for stem in GRAPH_STEMS for suffix in SUFFIXES.values()}
+    return {folder / name for name in names if (folder / name).is_file()}
+
+
+def _save(
+    run: OpenRun, folder: Path, ema: bool, weights: bool
+) -> tuple[GeneratorInfo | ModelInfo, Recipe, list[Graph]]:
+    """Write the run's config.json (and model.safetensors with ``weights``); returns its facts, the model that
+    samples as the export will, and the parts to write as graphs."""
+    if run.config.model.recipe == "gan":
+        generator = run_generator(run, ema)
+        save_generator(folder, generator, weights)
+        return generator.info, ExportedGenerator(generator), [generator_graph(generator)]
+    info = model_info(run)
+    save_model(folder, info, run.recipe, weights)
+    return info, run.recipe, part_graphs(info, model_parts(info.kind, run.recipe))
 
 
 def _check_formats(formats: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -144,44 +211,72 @@ def example_inputs(info: GeneratorInfo, batch: int, seed: int = 0) -> tuple[torc
     return z, torch.randint(info.num_classes, (batch,), generator=rng)
 
 
+def part_inputs(part: PartInfo, batch: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
+    """A batch of ``batch`` inputs of a part: latents z from N(0, I), images uniform in [-1, 1]."""
+    rng = torch.Generator().manual_seed(seed)
+    return tuple(
+        torch.randn(batch, *shape, generator=rng) if name == "z" else torch.rand(batch, *shape, generator=rng) * 2 - 1
+        for name, shape in part.inputs.items()
+    )
+
+
 def input_names(info: GeneratorInfo) -> list[str]:
     return ["z"] if info.num_classes is None else ["z", "labels"]
 
 
-def write_onnx(generator: LoadedGenerator, path: Path) -> None:
-    """Write the ONNX graph of ``generator`` with a dynamic batch, after checking with onnxruntime that it gives
-    PyTorch's images at a batch size other than the traced one."""
+def generator_graph(generator: LoadedGenerator) -> Graph:
     net, info = generator
-    names = input_names(info)
+    return Graph(
+        "model", net, input_names(info), ["images"], partial(example_inputs, info), f"the {info.arch} generator"
+    )
+
+
+def part_graphs(info: ModelInfo, parts: dict[str, nn.Module]) -> list[Graph]:
+    """The graphs of an autoencoder, VAE or translator export, one per part."""
+    return [
+        Graph(
+            name,
+            parts[name],
+            list(part.inputs),
+            list(part.outputs),
+            partial(part_inputs, part),
+            f"the {info.kind}'s {name}",
+        )
+        for name, part in info.parts.items()
+    ]
+
+
+def write_onnx(graph: Graph, path: Path) -> None:
+    """Write the ONNX graph of ``graph``'s network with a dynamic batch, after checking with onnxruntime that it
+    gives PyTorch's outputs at a batch size other than the traced one."""
     batch = torch.export.Dim("batch")
     try:
         with torch.no_grad(), _quiet_exporter():
             program = torch.onnx.export(
-                net,
-                example_inputs(info, EXPORT_BATCH),
-                input_names=names,
-                output_names=["images"],
-                dynamic_shapes=tuple({0: batch} for _ in names),  # by position: forward's argument names vary
+                graph.net,
+                graph.example(EXPORT_BATCH, 0),
+                input_names=graph.inputs,
+                output_names=graph.outputs,
+                dynamic_shapes=tuple({0: batch} for _ in graph.inputs),  # by position: forward's argument names vary
                 dynamo=True,
                 verbose=False,
             )
     except torch.onnx.OnnxExporterError as exc:
         raise GenlabError(
-            f"the {info.arch} generator cannot be exported to ONNX ({one_line(exc.__cause__ or exc)}); leave the "
-            "format out (--format safetensors,torchscript)"
+            f"{graph.what} cannot be exported to ONNX ({one_line(exc.__cause__ or exc)}); leave the format out "
+            "(--format safetensors,torchscript)"
         ) from None
     proto = program.model_proto
     onnx.checker.check_model(proto)
-    graph = proto.SerializeToString()
-    session = onnxruntime.InferenceSession(graph, providers=["CPUExecutionProvider"])
+    serialized = proto.SerializeToString()
+    session = onnxruntime.InferenceSession(serialized, providers=["CPUExecutionProvider"])
     check_matches(
-        net,
-        info,
-        lambda *inputs: session.run(None, dict(zip(names, (x.numpy() for x in inputs), strict=True)))[0],
+        graph,
+        lambda *inputs: session.run(None, dict(zip(graph.inputs, (x.numpy() for x in inputs), strict=True))),
         "ONNX",
     )
     with atomic_write(path) as handle:
-        handle.write(graph)
+        handle.write(serialized)
 
 
 @contextlib.contextmanager
@@ -200,70 +295,66 @@ def _quiet_exporter() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def write_torchscript(generator: LoadedGenerator, path: Path) -> None:
-    """Write ``generator`` traced to TorchScript, after checking it gives PyTorch's images."""
-    net, info = generator
+def write_torchscript(graph: Graph, path: Path) -> None:
+    """Write ``graph``'s network traced to TorchScript, after checking it gives PyTorch's outputs."""
     with torch.no_grad():
-        traced = torch.jit.trace(net, example_inputs(info, EXPORT_BATCH))
-    check_matches(net, info, traced, "TorchScript")
+        traced = torch.jit.trace(graph.net, graph.example(EXPORT_BATCH, 0))
+    check_matches(graph, traced, "TorchScript")
     buffer = io.BytesIO()
     torch.jit.save(traced, buffer)
     with atomic_write(path) as handle:
         handle.write(buffer.getbuffer())
 
 
-def check_matches(net: nn.Module, info: GeneratorInfo, exported: Callable[..., object], kind: str) -> float:
-    """The largest difference between ``exported``'s images and ``net``'s on a batch of :data:`CHECK_BATCH`; above
-    :data:`TOLERANCE` it is a GenlabError (the graph would not be the trained generator)."""
-    inputs = example_inputs(info, CHECK_BATCH, seed=1)
+def check_matches(graph: Graph, exported: Callable[..., Any], kind: str) -> float:
+    """The largest difference between ``exported``'s outputs and those of ``graph``'s network on a batch of
+    :data:`CHECK_BATCH`; above :data:`TOLERANCE` it is a GenlabError (the file would not be the trained part)."""
+    inputs = graph.example(CHECK_BATCH, 1)
     with torch.no_grad():
-        expected = net(*inputs)
-        got = torch.as_tensor(exported(*inputs))
-    difference = (got - expected).abs().max().item()
+        expected, got = _outputs(graph.net(*inputs)), _outputs(exported(*inputs))
+    difference = max((torch.as_tensor(g) - e).abs().max().item() for g, e in zip(got, expected, strict=True))
     if not difference <= TOLERANCE:
         raise GenlabError(
-            f"the {kind} graph's images differ from PyTorch's by up to {difference:.3g} (more than {TOLERANCE}); "
-            "leave that format out (--format) and report the architecture to genlab"
+            f"the {kind} graph's outputs differ from PyTorch's for {graph.what} by up to {difference:.3g} (more than "
+            f"{TOLERANCE}); leave that format out (--format) and report the architecture to genlab"
         )
     return difference
 
 
-def model_card(run: OpenRun, info: GeneratorInfo, formats: tuple[str, ...]) -> str:
-    """README.md of the export: what was trained on what for how long, its evaluation, and how to use it."""
+def _outputs(result: Any) -> tuple[Any, ...]:
+    """A network's or graph's outputs as a tuple (one output is a tensor of its own)."""
+    return tuple(result) if isinstance(result, (tuple, list)) else (result,)
+
+
+def model_card(
+    run: OpenRun, info: GeneratorInfo | ModelInfo, formats: tuple[str, ...], graphs: list[Graph], samples: bool
+) -> str:
+    """README.md of the export: what was trained on what for how long, its evaluation, and what each file maps."""
     cfg = run.config
-    data = cfg.data
-    shape = "x".join(str(n) for n in info.shape)
-    conditional = f", conditional on {info.num_classes} classes" if info.num_classes is not None else ""
     steps = f"--set train.steps={info.step}" if info.step != cfg.train.steps else ""
+    title, tag, summary = _summary(run, info)
+    generator = isinstance(info, GeneratorInfo)
+    loader = "genlab.load_generator(folder)" if generator else "genlab.load_export(folder)"
+    prefixes = "" if generator else f" of every part, under the prefixes {', '.join(f'{p}.' for p in info.parts)}"
     lines = [
         "---",
         "library_name: genlab",
-        "tags: [genlab, gan, image-generation]",
+        f"tags: [genlab, {tag}]",
         "---",
-        f"# {cfg.name}: a {info.arch} GAN generator",
+        f"# {cfg.name}: {title}",
         "",
-        f"A {info.arch} generator ({'EMA copy' if info.ema else 'trained weights'}) trained with genlab "
-        f"{info.genlab_version} for {info.step} steps on {data.name} ({shape} samples{conditional}), config "
-        f"'{cfg.name}' ({TRAIN_CONFIG_NAME}), objective {cfg.model.objective.name}, from the run {run.run_dir.name}.",
+        *summary,
         "",
-        f"It maps z ~ {info.latent}(z_dim = {info.z_dim}) to samples in [-1, 1].",
-        "",
-        f"![samples]({SAMPLES_NAME})",
-        "",
-        "## Evaluation",
-        "",
-        *_evaluation(run.run_dir / "eval.json"),
-        "",
-        "## Files",
-        "",
-        f"- `{CONFIG_NAME}`: the architecture and its settings, z_dim, sample shape, classes, value range",
-        *([f"- `{WEIGHTS_NAME}`: the weights (`genlab.load_generator(folder)`)"] if "safetensors" in formats else []),
         *(
-            [f"- `{ONNX_NAME}`: inputs {', '.join(input_names(info))}, output images, any batch size"]
-            if "onnx" in formats
+            [f"![samples]({SAMPLES_NAME})", "", "## Evaluation", "", *_evaluation(run.run_dir / "eval.json"), ""]
+            if samples
             else []
         ),
-        *([f"- `{TORCHSCRIPT_NAME}`: TorchScript (`torch.jit.load`)"] if "torchscript" in formats else []),
+        "## Files",
+        "",
+        f"- `{CONFIG_NAME}`: what the weights are: the architecture and its settings, shapes, value range",
+        *([f"- `{WEIGHTS_NAME}`: the weights{prefixes} (`{loader}`)"] if "safetensors" in formats else []),
+        *(line for graph in graphs for line in _graph_files(graph, formats)),
         f"- `{TRAIN_CONFIG_NAME}`: the config that trained it",
         "",
         "## Reproduce",
@@ -275,6 +366,75 @@ def model_card(run: OpenRun, info: GeneratorInfo, formats: tuple[str, ...]) -> s
         "",
     ]
     return "\n".join(lines)
+
+
+def _summary(run: OpenRun, info: GeneratorInfo | ModelInfo) -> tuple[str, str, list[str]]:
+    """The model card's title, tag and opening paragraphs: what the model is and what it maps."""
+    cfg = run.config
+    shape = "x".join(str(n) for n in info.shape)
+    classes = info.num_classes if isinstance(info, GeneratorInfo) else None
+    conditional = f", conditional on {classes} classes" if classes is not None else ""
+    made = (
+        f"trained with genlab {info.genlab_version} for {info.step} steps on {cfg.data.name} ({shape} samples"
+        f"{conditional}), config '{cfg.name}' ({TRAIN_CONFIG_NAME}), from the run {run.run_dir.name}."
+    )
+    if isinstance(info, GeneratorInfo):
+        kept = "EMA copy" if info.ema else "trained weights"
+        return (
+            f"a {info.arch} GAN generator",
+            "gan, image-generation",
+            [
+                f"A {info.arch} generator ({kept}) {made} Objective {cfg.model.objective.name}.",
+                "",
+                f"It maps z ~ {info.latent}(z_dim = {info.z_dim}) to samples in [-1, 1].",
+            ],
+        )
+    coder = info.model.get("coder", {}).get("arch")
+    if info.kind == "translator":
+        return (
+            "CycleGAN translators",
+            "cyclegan, image-to-image",
+            [
+                f"The two translators of a CycleGAN {made}",
+                "",
+                f"`g_ab` translates domain A ({cfg.data.name}) into domain B ({cfg.model.domain_b.name}), `g_ba` back; "
+                "images in [-1, 1] in and out.",
+            ],
+        )
+    z = info.parts["decoder"].inputs["z"][0]
+    if info.kind == "vae":
+        return (
+            "a VAE",
+            "vae, image-generation",
+            [
+                f"A VAE ({coder} encoder and decoder, z_dim = {z}) {made}",
+                "",
+                "The encoder maps images in [-1, 1] to the mean and log-variance of q(z|x); the decoder maps "
+                f"z ~ normal(z_dim = {z}) to images in [-1, 1] (the mean of p(x|z)).",
+            ],
+        )
+    return (
+        "an autoencoder",
+        "autoencoder",
+        [
+            f"An autoencoder ({coder} encoder and decoder, {z} numbers a code) {made}",
+            "",
+            "The encoder maps images in [-1, 1] to codes; the decoder maps codes back to images in [-1, 1].",
+        ],
+    )
+
+
+def _graph_files(graph: Graph, formats: tuple[str, ...]) -> list[str]:
+    """The model card's lines on the ONNX and TorchScript files of one part."""
+    lines = []
+    if "onnx" in formats:
+        lines.append(
+            f"- `{graph.name}.onnx`: {graph.what}; inputs {', '.join(graph.inputs)}, outputs "
+            f"{', '.join(graph.outputs)}, any batch size"
+        )
+    if "torchscript" in formats:
+        lines.append(f"- `{graph.name}.pt`: {graph.what} in TorchScript (`torch.jit.load`)")
+    return lines
 
 
 def _evaluation(path: Path) -> list[str]:

@@ -81,3 +81,23 @@ def test_a_missing_attributes_file_is_an_error_only_when_an_attribute_is_asked_f
 def test_attribute_on_another_data_set_is_a_config_error():
     with pytest.raises(ValueError, match=r"data.attribute labels CelebA images"):
         DataConfig(name="digits", attribute="Smiling")
+
+
+def test_celeba_splits_by_the_official_partition_file_when_it_is_there(tmp_path):
+    root = write_celeba(tmp_path / "celeba", n=6)
+
+    def names(split: str, **settings) -> list[int]:
+        data = load_dataset(DataConfig(name="celeba", path=str(tmp_path), size=8, split=split, **settings))
+        return data.labels.tolist() if "attribute" in settings else len(data)
+
+    assert [names(s) for s in ("train", "test", "all")] == [6, 6, 6]  # no partition file: every image every split
+    (root / "list_eval_partition.txt").write_text("".join(f"{i + 1:06d}.jpg {p}\n" for i, p in enumerate("020120")))
+    assert [names(s) for s in ("train", "test", "all")] == [3, 2, 6]
+    # the labels follow their images: 000002 and 000005 are the test images, Smiling on lines 2 and 5: -1, 1
+    assert names("test", attribute="Smiling") == [0, 1] and names("train", attribute="Smiling") == [1, 1, 0]
+    (root / "list_eval_partition.txt").write_text("000001.jpg 0\n000002.jpg 7\n")
+    with pytest.raises(DataError, match=r"line 2: expected a file name and 0 \(train\), 1 \(validation\) or 2"):
+        load_dataset(DataConfig(name="celeba", path=str(tmp_path), size=8))
+    (root / "list_eval_partition.txt").write_text("000001.jpg 0\n")
+    with pytest.raises(DataError, match=r"5 image\(s\) have no line in .*list_eval_partition.txt, e.g. 000002.jpg"):
+        load_dataset(DataConfig(name="celeba", path=str(tmp_path), size=8, split="test"))

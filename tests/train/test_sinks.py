@@ -290,7 +290,7 @@ def test_a_logger_whose_package_is_missing_is_refused_before_data_loads(
     tiny_config, tmp_path, monkeypatch, logger, module
 ):
     monkeypatch.setitem(sys.modules, module, None)  # what `import module` and find_spec see when it is not installed
-    monkeypatch.setattr(build, "load_dataset", lambda *a: pytest.fail("data loaded before the check"))
+    monkeypatch.setattr(build, "open_dataset", lambda *a: pytest.fail("data loaded before the check"))
     cfg = tiny_config(f"train.loggers=[jsonl, {logger}]")
     with pytest.raises(
         ConfigError,

@@ -43,6 +43,8 @@ class DataConfig(Section):
     channels: Literal[1, 3] | None = None
     """Force grey (1) or RGB (3); by default the data set's own channel count."""
     split: Literal["train", "test", "all"] = "train"
+    """The official part of the set: digits, mnist, stacked_mnist, cifar10, the 2-D mixtures and celeba (with its
+    list_eval_partition.txt) have a train and a test part; folder and npz give every image for every split."""
     path: str | None = None
     """mnist: folder with the IDX files; cifar10: folder with cifar-10-batches-py/ or cifar-10-python.tar.gz;
     celeba: folder with img_align_celeba/; folder: the image folder; npz: the .npz file."""
@@ -65,6 +67,17 @@ class DataConfig(Section):
     style: Literal["none", "invert", "thicken"] = "none"
     """Restyle every image after resizing: invert (white background, dark strokes) or thicken (strokes grown by
     one pixel each way, a 3x3 maximum filter). Makes a second domain out of a data set."""
+    loader: Literal["auto", "memory", "stream"] = "auto"
+    """folder and celeba: memory decodes every image once and keeps the set on the training device; stream reads
+    each batch's files from disk in worker processes (the same batches, slower); auto streams when the set would
+    take more than `memory_gib` on the device. Other data sets always load into memory."""
+    memory_gib: Annotated[float, Range(gt=0, le=4096)] = 2.0
+    """The device memory (GiB) a folder or celeba set may take before `loader: auto` streams it, counted as it is
+    stored there: float32, 4 bytes per value (images x channels x size x size x 4), known from the file count and
+    headers without decoding. 2 GiB holds about 43,000 RGB images at 64 px or 11,000 at 128 px."""
+    workers: Annotated[int, Range(ge=0, le=64)] | None = None
+    """Worker processes that decode files for the streaming loader (0: in the training process); by default
+    min(4, CPU count)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -87,6 +100,13 @@ class DataConfig(Section):
         if attribute is not None and info.data.get("name", "celeba") != "celeba":
             raise ValueError(f"data.attribute labels CelebA images; data set '{info.data['name']}' has no attributes")
         return attribute
+
+
+def class_count(labels: torch.Tensor | None, class_names: tuple[str, ...] | None) -> int | None:
+    """How many classes a labelled set has: its named classes, else the largest label + 1."""
+    if class_names is not None:
+        return len(class_names)
+    return None if labels is None else int(labels.max()) + 1
 
 
 @dataclass(frozen=True)
@@ -117,9 +137,11 @@ class ImageSet:
 
     @property
     def num_classes(self) -> int | None:
-        if self.class_names is not None:
-            return len(self.class_names)
-        return None if self.labels is None else int(self.labels.max()) + 1
+        return class_count(self.labels, self.class_names)
+
+    def take(self, index: torch.Tensor) -> torch.Tensor:
+        """The samples at ``index`` (what a streamed set decodes from disk instead)."""
+        return self.images[index]
 
     def to(self, device: torch.device | str, memory_format: torch.memory_format = torch.contiguous_format) -> ImageSet:
         """The set on ``device``; images (not vectors) in ``memory_format``."""
@@ -211,29 +233,44 @@ def fit_images(images: torch.Tensor, size: int, fit: str) -> torch.Tensor:
     return fit_images(images, size, "pad")
 
 
+def kept(cfg: DataConfig, count: int) -> slice:
+    """Which of a loader's ``count`` samples ``data.half`` and then ``data.limit`` keep."""
+    start, stop = 0, count
+    if cfg.half != "all":
+        start, stop = (0, count // 2) if cfg.half == "first" else (count // 2, count)
+    if cfg.limit is not None:
+        stop = min(stop, start + cfg.limit)
+    return slice(start, stop)
+
+
+def finish_images(images: torch.Tensor, cfg: DataConfig) -> torch.Tensor:
+    """Images in [0, 1] (N, C, H, W) as training takes them: channels, size and style of ``cfg``, values in [-1, 1].
+
+    One routine for the whole set in memory and for each streamed batch, so both give the same values."""
+    if cfg.channels is not None:
+        images = set_channels(images, cfg.channels)
+    images = restyle(fit_images(images.float(), cfg.size, cfg.fit), cfg.style)
+    return images.mul(2).sub_(1)
+
+
 def load_dataset(cfg: DataConfig) -> ImageSet:
     """Load the data set named in ``cfg`` as an :class:`ImageSet`: images in [-1, 1] at ``cfg.size``, vectors as-is."""
-    raw = DATASETS.get(cfg.name)(cfg)
-    images, labels = raw.images, raw.labels
-    if len(images) == 0:
+    return finish_raw(DATASETS.get(cfg.name)(cfg), cfg)
+
+
+def finish_raw(raw: RawImages, cfg: DataConfig) -> ImageSet:
+    """A loader's output as the :class:`ImageSet` ``cfg`` describes (half, limit, then :func:`finish_images`)."""
+    if len(raw.images) == 0:
         raise DataError(f"data set '{cfg.name}' has no images for split '{cfg.split}'")
-    if cfg.half != "all":
-        middle = len(images) // 2
-        part = slice(None, middle) if cfg.half == "first" else slice(middle, None)
-        images, labels = images[part], None if labels is None else labels[part]
-    if cfg.limit is not None:
-        images = images[: cfg.limit]
-        labels = None if labels is None else labels[: cfg.limit]
+    part = kept(cfg, len(raw.images))
+    images, labels = raw.images[part], None if raw.labels is None else raw.labels[part]
     if images.ndim == 2:
         if cfg.channels is not None or cfg.style != "none" or cfg.flip:
             raise DataError(
                 f"data set '{cfg.name}' holds vectors, not images: data.channels, data.flip and data.style do not apply"
             )
         return ImageSet(images.float(), labels, cfg.name, raw.class_names)
-    if cfg.channels is not None:
-        images = set_channels(images, cfg.channels)
-    images = restyle(fit_images(images.float(), cfg.size, cfg.fit), cfg.style)
-    return ImageSet(images.mul(2).sub_(1), labels, cfg.name, raw.class_names)
+    return ImageSet(finish_images(images, cfg), labels, cfg.name, raw.class_names)
 
 
 def restyle(images: torch.Tensor, style: str) -> torch.Tensor:

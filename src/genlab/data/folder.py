@@ -7,15 +7,19 @@ that cannot be decoded stops the load with its name, so a data set never silentl
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from genlab.data.base import DATASETS, DataConfig, RawImages, fit_images, required_path
+from genlab.data.base import DATASETS, DataConfig, RawImages, fit_images, kept, required_path
 from genlab.errors import DataError
 from genlab.images import save_png, to_uint8
+from genlab.registry import Registry
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 GREY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F")
@@ -58,15 +62,28 @@ def decode(image: Image.Image, path: Path) -> np.ndarray:
     return array.reshape(array.shape[0], array.shape[1], -1)
 
 
-def read_image(path: Path, size: int, fit: str) -> torch.Tensor:
-    """Decode one file to a (C, size, size) tensor in [0, 1]; a file Pillow cannot decode raises DataError."""
+@contextlib.contextmanager
+def opened(path: Path) -> Iterator[Image.Image]:
+    """The image file at ``path``, opened; a file Pillow cannot read (now or while decoding it) raises DataError."""
     try:
         if path.stat().st_size == 0:
             raise DataError(f"image file {path} is empty (0 bytes); {FIX}")
         with Image.open(path) as image:
-            array = decode(image, path)
+            yield image
     except (OSError, ValueError, SyntaxError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise DataError(f"cannot read image file {path} ({exc}); {FIX}") from None
+
+
+def file_channels(path: Path) -> int:
+    """The channels :func:`decode` gives the file (1 for grey modes, 3 otherwise), read from its header alone."""
+    with opened(path) as image:
+        return 1 if image.mode in GREY_MODES else 3
+
+
+def read_image(path: Path, size: int, fit: str) -> torch.Tensor:
+    """Decode one file to a (C, size, size) tensor in [0, 1]; a file Pillow cannot decode raises DataError."""
+    with opened(path) as image:
+        array = decode(image, path)
     tensor = torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)
     return fit_images(tensor.unsqueeze(0), size, fit)[0]
 
@@ -103,18 +120,60 @@ def no_images_message(root: Path) -> str:
     )
 
 
-@DATASETS.register("folder")
-def load_folder(cfg: DataConfig) -> RawImages:
+@dataclass(frozen=True)
+class ImageFiles:
+    """A set of photographs before decoding: the files in loading order, their labels and class names, and the
+    channels every image loads with (the widest file's: grey files among colour ones load as RGB).
+
+    What lets a large set be streamed from disk (:mod:`genlab.data.stream`) instead of decoded into memory.
+    """
+
+    files: tuple[Path, ...]
+    channels: int
+    labels: torch.Tensor | None = None
+    class_names: tuple[str, ...] | None = None
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def read(self, index: Iterable[int], size: int, fit: str) -> torch.Tensor:
+        """The files at ``index`` decoded to (N, channels, size, size) in [0, 1]."""
+        return torch.stack([read_image(self.files[i], size, fit).expand(self.channels, -1, -1) for i in index])
+
+    def decoded(self, cfg: DataConfig) -> RawImages:
+        """Every file decoded, as a loader returns them."""
+        return RawImages(self.read(range(len(self)), cfg.size, cfg.fit), self.labels, self.class_names)
+
+    def kept(self, cfg: DataConfig) -> ImageFiles:
+        """The files that ``data.half`` and ``data.limit`` keep (what :func:`~genlab.data.base.load_dataset` keeps
+        of the decoded set)."""
+        part = kept(cfg, len(self))
+        return replace(self, files=self.files[part], labels=None if self.labels is None else self.labels[part])
+
+
+PHOTOGRAPHS: Registry[Callable[[DataConfig], ImageFiles]] = Registry("photograph set")
+"""Data sets that can list their files without decoding them, and so can be streamed (data.loader)."""
+
+
+def widest_channels(files: Iterable[Path]) -> int:
+    """3 when any file is in colour (the first one found ends the search), else 1."""
+    return 3 if any(file_channels(path) == 3 for path in files) else 1
+
+
+@PHOTOGRAPHS.register("folder")
+def list_folder(cfg: DataConfig) -> ImageFiles:
     root = required_path(cfg, "the image folder", folder=True)
     files = image_files(root)
     if not files:
         raise DataError(no_images_message(root))
     in_subfolders = all(len(p.relative_to(root).parts) > 1 for p in files)
-    class_names = sorted({p.relative_to(root).parts[0] for p in files}) if in_subfolders else None
-    images = [read_image(path, cfg.size, cfg.fit) for path in files]
-    channels = max(image.shape[0] for image in images)
-    stacked = torch.stack([image.expand(channels, -1, -1) for image in images])
-    if class_names is None:
-        return RawImages(stacked)
+    if not in_subfolders:
+        return ImageFiles(tuple(files), widest_channels(files))
+    class_names = sorted({p.relative_to(root).parts[0] for p in files})
     labels = torch.tensor([class_names.index(p.relative_to(root).parts[0]) for p in files], dtype=torch.int64)
-    return RawImages(stacked, labels, tuple(class_names))
+    return ImageFiles(tuple(files), widest_channels(files), labels, tuple(class_names))
+
+
+@DATASETS.register("folder")
+def load_folder(cfg: DataConfig) -> RawImages:
+    return list_folder(cfg).decoded(cfg)

@@ -1,41 +1,41 @@
-"""Random batches from an image set that lives on the training device.
+"""Random batches of a data set, in the order :class:`~genlab.data.order.BatchOrder` draws: the same batches and
+the same exact resume whether the set lives on the training device or is streamed from disk.
 
-The whole set is moved to the device once; each epoch's order is a permutation derived from (seed, epoch), so the
-sampler's state is three integers and a resumed run draws exactly the batches the uninterrupted run would have.
-Batches are gathered by index on the device: no host-to-device copy per step. The last incomplete batch of an
-epoch is dropped so every batch has the same shape (what CUDA graphs and BatchNorm want).
-
-In data-parallel training (``world`` processes) every process derives the same order and takes its own ``rank``-th
-slice of each global batch of ``world * batch_size`` images: together the processes see exactly the batches that a
-single process with the global batch size would.
-
-With ``flip``, a random half of each global batch is mirrored left to right; which half is drawn from (seed,
-epoch, position) like the order, so flipping adds no state and resume stays exact.
+A set in memory is moved to the device once, and batches are gathered by index there: no host-to-device copy per
+step. A :class:`~genlab.data.stream.StreamedSet` (a photograph folder larger than ``data.memory_gib``) is read batch
+by batch by worker processes instead (:class:`~genlab.data.stream.DiskImages`).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import numpy as np
 import torch
 
 from genlab.data.base import ImageSet
+from genlab.data.order import Batch, BatchOrder, mirrored
+from genlab.data.stream import DiskImages, StreamedSet, TrainingSet
 from genlab.errors import ConfigError
 
-FLIP_STREAM = 1
-"""Extra seed word that keeps the flip draws independent of the epoch orders drawn from (seed, epoch)."""
 
+class DeviceImages:
+    """A set held on the training device, batches gathered there by index."""
 
-class Batch(NamedTuple):
-    images: torch.Tensor
-    labels: torch.Tensor | None
+    def __init__(self, data: ImageSet, device: torch.device | str, memory_format: torch.memory_format):
+        self.data = data.to(device, memory_format)
+
+    def draw(self, order: BatchOrder) -> Batch:
+        index, mirror = order.next()
+        images = mirrored(self.data.images[index], mirror)  # indexing, unlike index_select, keeps channels_last
+        labels = None if self.data.labels is None else self.data.labels.index_select(0, index)
+        return Batch(images, labels)
+
+    def restart(self) -> None:
+        """Nothing is read ahead of the order, so a restored order needs nothing here."""
 
 
 class Sampler:
     def __init__(
         self,
-        data: ImageSet,
+        data: TrainingSet,
         batch_size: int,
         seed: int,
         device: torch.device | str,
@@ -45,60 +45,30 @@ class Sampler:
         world: int = 1,
         flip: bool = False,
     ):
-        if batch_size * world > len(data):
-            processes = f" times {world} processes" if world > 1 else ""
-            raise ConfigError(
-                f"train.batch_size ({batch_size}){processes} is larger than the data set ({len(data)} images); "
-                "lower train.batch_size or use more data"
-            )
-        if flip and data.images.ndim != 4:
+        streamed = isinstance(data, StreamedSet)
+        # A streamed batch is indexed on the host, where its files are read; a set in memory on its device.
+        self.order = BatchOrder(len(data), batch_size, seed, "cpu" if streamed else device, rank, world, flip)
+        if flip and len(data.shape) != 3:
             raise ConfigError("data.flip mirrors images, and this data set holds vectors; set data.flip=false")
-        self.data = data.to(device, memory_format)
-        self.flip = flip
+        self.source = DiskImages(data, device, memory_format) if streamed else DeviceImages(data, device, memory_format)
         self.batch_size = batch_size
-        self.rank, self.world = rank, world
-        self.seed = seed
-        self.epoch = 0
-        self.position = 0
-        self.batches_drawn = 0
-        self._order = self._permutation(0)
 
-    def _permutation(self, epoch: int) -> torch.Tensor:
-        mixed = int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0])
-        order = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(mixed))
-        return order.to(self.data.images.device, non_blocking=True)
+    @property
+    def batches_drawn(self) -> int:
+        return self.order.batches_drawn
 
-    def _flip_mask(self, start: int) -> torch.Tensor:
-        """Which images of this process's slice to mirror: half of the global batch at ``self.position``."""
-        step = self.batch_size * self.world
-        mixed = int(np.random.SeedSequence([self.seed, self.epoch, self.position, FLIP_STREAM]).generate_state(1)[0])
-        chosen = torch.randperm(step, generator=torch.Generator().manual_seed(mixed))[: step // 2]
-        mask = torch.zeros(step, dtype=torch.bool).index_fill_(0, chosen, True)
-        local = mask[start - self.position : start - self.position + self.batch_size]
-        return local.to(self.data.images.device, non_blocking=True).view(-1, 1, 1, 1)
+    @property
+    def epoch(self) -> int:
+        return self.order.epoch
 
     def next(self) -> Batch:
-        step = self.batch_size * self.world
-        if self.position + step > len(self.data):
-            self.epoch += 1
-            self.position = 0
-            self._order = self._permutation(self.epoch)
-        start = self.position + self.rank * self.batch_size
-        index = self._order[start : start + self.batch_size]
-        images = self.data.images[index]  # indexing, unlike index_select, keeps channels_last
-        if self.flip:
-            images = torch.where(self._flip_mask(start), images.flip(-1), images)
-        self.position += step
-        self.batches_drawn += 1
-        labels = None if self.data.labels is None else self.data.labels.index_select(0, index)
-        return Batch(images, labels)
+        return self.source.draw(self.order)
 
     __call__ = next
 
     def state_dict(self) -> dict[str, int]:
-        return {"seed": self.seed, "epoch": self.epoch, "position": self.position, "batches_drawn": self.batches_drawn}
+        return self.order.state_dict()
 
     def load_state_dict(self, state: dict[str, int]) -> None:
-        self.seed, self.epoch, self.position = state["seed"], state["epoch"], state["position"]
-        self.batches_drawn = state["batches_drawn"]
-        self._order = self._permutation(self.epoch)
+        self.order.load_state_dict(state)
+        self.source.restart()

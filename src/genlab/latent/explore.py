@@ -1,9 +1,10 @@
 """The latent-space commands on a trained run: interpolation, vector arithmetic, guided edits, latent directions,
 and for autoencoders and VAEs embeddings, traversals and the AE-vs-VAE comparison.
 
-Each opens a run folder (or checkpoint), draws latents from a seed, writes its figure to RUN_DIR/latent/ (or
-``out``) and returns its numbers; the figures are image grids, one generated image per cell. Classifier-based steps
-use the run's data set's shipped classifier unless ``classifier`` names a file from ``genlab classifier train``.
+Each opens a run folder, a checkpoint or a folder that ``genlab export`` wrote (:func:`open_model`), draws latents
+from a seed, writes its figure to FOLDER/latent/ (or ``out``) and returns its numbers; the figures are image grids,
+one generated image per cell. Classifier-based steps use the run's data set's shipped classifier unless
+``classifier`` names a file from ``genlab classifier train``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from pathlib import Path
 
 import torch
 
-from genlab.data.base import fit_images, load_dataset, set_channels
+from genlab.data import open_dataset
+from genlab.data.base import fit_images, set_channels
 from genlab.data.folder import read_image
 from genlab.errors import GenlabError
 from genlab.fileio import ensure_writable, write_json
+from genlab.generators import OpenModel, open_model
 from genlab.images import save_png
 from genlab.latent.arithmetic import LabelledLatents, label_latents
 from genlab.latent.arithmetic import arithmetic as latent_arithmetic
@@ -31,7 +34,6 @@ from genlab.metrics.reference import real_subset
 from genlab.models import Recipe
 from genlab.models.autoencoder import AutoEncoder
 from genlab.models.vae import VAE
-from genlab.runs import OpenRun, open_run
 from genlab.schema import COUNT, POSITIVE, SEED, Interval, check_arguments
 from genlab.viz.samples import render_samples
 
@@ -55,9 +57,9 @@ def _seeded(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _figure_path(run: OpenRun, out: str | Path | None, name: str) -> Path:
-    """Where a figure goes (``out``, else RUN_DIR/latent/NAME), checked to be writable before the work for it."""
-    return ensure_writable(Path(out) if out else run.run_dir / "latent" / name)
+def _figure_path(run: OpenModel, out: str | Path | None, name: str) -> Path:
+    """Where a figure goes (``out``, else FOLDER/latent/NAME), checked to be writable before the work for it."""
+    return ensure_writable(Path(out) if out else run.folder / "latent" / name)
 
 
 def _figure(path: Path, images: torch.Tensor, per_row: int) -> Path:
@@ -70,10 +72,10 @@ def _numbers(figure: Path, numbers: dict[str, object]) -> LatentFigure:
     return LatentFigure(figure, numbers)
 
 
-def _generative(path: str | Path, device: str) -> OpenRun:
-    run = open_run(path, device)
+def _generative(path: str | Path, device: str) -> OpenModel:
+    run = open_model(path, device)
     if not run.recipe.generative:
-        raise GenlabError(f"{run.checkpoint} holds a {run.config.model.recipe}, which has no latent space")
+        raise GenlabError(f"{run.source} holds a {run.config.model.recipe}, which has no latent space")
     return run
 
 
@@ -81,7 +83,7 @@ def _labels(recipe: Recipe, n: int, label: int | None) -> torch.Tensor | None:
     return recipe.check_labels(None if label is None else torch.full((n,), label), n)
 
 
-def run_classifier(run: OpenRun, classifier: str | Path | None) -> DomainClassifier:
+def run_classifier(run: OpenModel, classifier: str | Path | None) -> DomainClassifier:
     """The classifier for a run: the file or shipped name given, else the run's data set's shipped one."""
     data = run.config.data.name
     if not classifier and data not in shipped_classifiers():
@@ -111,12 +113,11 @@ def interpolate(
     (two image files) an autoencoder or VAE run walks between their codes instead.
     """
     check_arguments(steps=(steps, PAIR), rows=(rows, COUNT), points=(points, PAIR), seed=(seed, SEED))
-    run = open_run(path, device) if images is not None else _generative(path, device)
+    run = open_model(path, device) if images is not None else _generative(path, device)
     recipe = run.recipe
     figure = _figure_path(run, out, f"interpolate-{'images-' if images is not None else ''}{mode}.png")
     if images is not None:
-        shape = tuple(run.state["data"]["shape"])
-        pictures = [_read_picture(p, shape) for p in images]
+        pictures = [_read_picture(p, run.shape) for p in images]
         walk = interpolate_images(recipe, *pictures, steps=steps, mode=mode)
         return _numbers(
             _figure(figure, walk, steps), {"mode": mode, "rows": 1, "frames": steps, "images": [str(p) for p in images]}
@@ -150,7 +151,7 @@ def interpolate_images(
 
 
 def label_samples(
-    run: OpenRun, n: int, seed: int, classifier: DomainClassifier, attributes: Sequence[str] = ("ink", "slant")
+    run: OpenModel, n: int, seed: int, classifier: DomainClassifier, attributes: Sequence[str] = ("ink", "slant")
 ) -> LabelledLatents:
     """``n`` latents from ``seed`` with the class and attributes of their images (requested classes for a
     conditional generator)."""
@@ -335,9 +336,9 @@ def direction(
     return _numbers(_figure(figure, grid, len(strengths)), numbers)
 
 
-def _test_images(run: OpenRun, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _test_images(run: OpenModel, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``n`` images of the run's data set's test split (a fixed choice), with their labels."""
-    data = load_dataset(run.config.data.model_copy(update={"split": "test"}))
+    data = open_dataset(run.config.data.model_copy(update={"split": "test"}))[0]  # a large folder: only n files read
     return real_subset(data, n)
 
 
@@ -362,7 +363,7 @@ def embed(
     """Plot the codes of ``n`` test images in 2-D, coloured by label, with the k-NN accuracy of labels from the
     codes (autoencoder and VAE runs: the encoder's output or posterior mean)."""
     check_arguments(n=(n, COUNT), seed=(seed, SEED))
-    run = open_run(path, device)
+    run = open_model(path, device)
     _figure_path(run, out, f"embedding-{method}.png")  # the folder; the file is named after the method used
     images, labels = _test_images(run, n)
     codes = _encode(run.recipe, images).cpu().numpy()
@@ -370,7 +371,7 @@ def embed(
     numbers: dict[str, object] = {"method": used, "n": len(codes), "code_dim": codes.shape[1], "seed": seed}
     if labels is not None:
         numbers["knn_accuracy"] = knn_accuracy(codes, labels.numpy())
-    figure = Path(out) if out else run.run_dir / "latent" / f"embedding-{used}.png"
+    figure = Path(out) if out else run.folder / "latent" / f"embedding-{used}.png"
     title = f"{run.config.name}: {codes.shape[1]}-d codes of {len(codes)} test images ({used})"
     plot_embedding(points, None if labels is None else labels.numpy(), figure, title)
     return _numbers(figure, numbers)
@@ -390,7 +391,7 @@ def traverse(
     moved over +-``span`` times its spread over the test set, the others fixed. Default rows: the 8 coordinates
     that vary most. Reports each row's mean absolute pixel change from its first to its last image."""
     check_arguments(span=(span, POSITIVE), steps=(steps, PAIR), seed=(seed, SEED))
-    run = open_run(path, device)
+    run = open_model(path, device)
     recipe = run.recipe
     figure = _figure_path(run, out, "traverse.png")
     codes = _encode(recipe, _test_images(run, 1000)[0])
@@ -424,11 +425,11 @@ def ae_vs_vae(
     recognises with probability > 0.9. The runs must share a data set, not a size: each sees the test images at
     its own size, and the figure shows everything at the VAE's."""
     check_arguments(n=(n, COUNT), seed=(seed, SEED))
-    ae, vae = open_run(ae_path, device), open_run(vae_path, device)
+    ae, vae = open_model(ae_path, device), open_model(vae_path, device)
     if not isinstance(ae.recipe, AutoEncoder) or not isinstance(vae.recipe, VAE):
         raise GenlabError(
-            f"ae-vs-vae compares an autoencoder run with a VAE run, in that order; {ae.checkpoint} holds "
-            f"model.recipe: {ae.config.model.recipe} and {vae.checkpoint} model.recipe: {vae.config.model.recipe}"
+            f"ae-vs-vae compares an autoencoder run with a VAE run, in that order; {ae.source} holds "
+            f"model.recipe: {ae.config.model.recipe} and {vae.source} model.recipe: {vae.config.model.recipe}"
         )
     if ae.config.data.name != vae.config.data.name:
         raise GenlabError(
@@ -436,13 +437,13 @@ def ae_vs_vae(
             "compare runs on the same data"
         )
     figure = ensure_writable(out)
-    size = vae.state["data"]["shape"][-1]
+    size = vae.shape[-1]
     images = _test_images(vae, 1000)[0]
     rows = [images[:n]]
     numbers: dict[str, object] = {"n": n, "seed": seed}
     classifier = run_classifier(vae, None)
     for name, run in (("ae", ae), ("vae", vae)):
-        own_size = _resized(images, run.state["data"]["shape"][-1])  # each run sees the data at its own size
+        own_size = _resized(images, run.shape[-1])  # each run sees the data at its own size
         codes = _encode(run.recipe, own_size)
         recon = _resized(run.recipe.reconstruct(own_size.to(run.recipe.device)).cpu(), size)
         rows.append(recon[:n])

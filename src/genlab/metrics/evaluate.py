@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from genlab.data import DataConfig, load_dataset
+from genlab.data import DataConfig, open_dataset
 from genlab.errors import ConfigError
 from genlab.metrics.base import METRICS, EvalConfig, Metric, MetricInputs
 from genlab.metrics.features import FeatureExtractor, make_extractor
@@ -125,7 +125,7 @@ class Evaluator:
         """The ``k`` generated samples nearest to the real reference set (in the extractor's feature space) and
         the real reference images the pairs index into."""
         distances, indices = nearest_neighbours(self.extractor(samples).features, self.reference().extracted.features)
-        real_images, _ = real_subset(load_dataset(self.data), self.cfg.n)
+        real_images, _ = real_subset(open_dataset(self.data)[0], self.cfg.n)
         return closest_pairs(distances, indices, k), real_images
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from genlab.data import DataConfig, ImageSet, load_dataset
+from genlab.data import DataConfig, ImageSet, StreamedSet, open_dataset
 from genlab.fileio import atomic_write, load_tensors
 from genlab.metrics.features import Extracted, FeatureExtractor
 
@@ -45,14 +45,15 @@ class Reference:
     """Whether this came from the cache (False: computed now)."""
 
 
-def real_subset(data: ImageSet, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``n`` samples of ``data`` chosen by a fixed permutation (all of them, in that order, when it has fewer)."""
+def real_subset(data: ImageSet | StreamedSet, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``n`` samples of ``data`` chosen by a fixed permutation (all of them, in that order, when it has fewer); of a
+    streamed set only those ``n`` files are read."""
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(SUBSET_SEED))[:n]
-    return data.images[order], None if data.labels is None else data.labels[order]
+    return data.take(order), None if data.labels is None else data.labels[order]
 
 
 def reference_key(data_cfg: DataConfig, n: int, extractor: FeatureExtractor) -> str:
-    settings = data_cfg.model_dump(mode="json", exclude={"download", "limit"})
+    settings = data_cfg.model_dump(mode="json", exclude={"download", "limit", "loader", "memory_gib", "workers"})
     blob = json.dumps(
         {"format": CACHE_FORMAT, "data": settings, "n": n, **extractor.provenance()}, sort_keys=True
     ).encode()
@@ -73,7 +74,7 @@ def reference_features(data_cfg: DataConfig, n: int, extractor: FeatureExtractor
             warnings.warn(str(exc), stacklevel=2)
         except (KeyError, TypeError) as exc:
             warnings.warn(f"reference cache entry {path} lacks {exc}. Computing it again", stacklevel=2)
-    data = load_dataset(data_cfg)
+    data = open_dataset(data_cfg)[0]
     images, labels = real_subset(data, n)
     size = "x".join(str(s) for s in data.shape[1:]) if len(data.shape) == 3 else f"{data.shape[0]}-d"
     description = f"{data_cfg.name} {data_cfg.split}, {len(images)} of {len(data)} samples at {size}"

@@ -16,7 +16,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from genlab.data import Batch, DataConfig, ImageSet
+from genlab.data import Batch, DataConfig, TrainingSet
 from genlab.data.toy import MIXTURES
 from genlab.errors import CheckpointError, ConfigError, GenlabError, one_line
 from genlab.hooks import Hook
@@ -31,7 +31,7 @@ from genlab.schema import Section
 class HookContext:
     """What a recipe's hooks may need of the run: its training data and when and from which seed to draw."""
 
-    data: ImageSet
+    data: TrainingSet
     """The training set (fixed real images for previews; its name tells a 2-D mixture)."""
     every: int
     """Steps between pictures and statistics (``train.sample_every``; 0: only at the end)."""
@@ -40,7 +40,7 @@ class HookContext:
 
     @property
     def images(self) -> bool:
-        return self.data.images.ndim == 4
+        return len(self.data.shape) == 3
 
 
 class Recipe:

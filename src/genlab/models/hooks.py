@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 
 from genlab import keys
-from genlab.data import ImageSet
+from genlab.data import TrainingSet
 from genlab.data.toy import Mixture
 from genlab.hooks import Hook, Moment
 from genlab.images import enlarged_grid, save_png
@@ -29,7 +29,7 @@ class PreviewGrid(Hook):
 
     def __init__(
         self,
-        data: ImageSet,
+        data: TrainingSet,
         device: torch.device,
         columns: Callable[[torch.Tensor], list[torch.Tensor]],
         name: str,

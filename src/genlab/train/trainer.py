@@ -1,6 +1,6 @@
 """The one training loop every recipe runs in.
 
-It takes built objects: a recipe (the model and its ``train_step``), a device-resident :class:`~genlab.data.Sampler`,
+It takes built objects: a recipe (the model and its ``train_step``), a :class:`~genlab.data.Sampler` (device or disk),
 a run folder and a list of hooks, the periodic actions of :mod:`genlab.hooks` (sample pictures, evaluation,
 checkpoints, the training doctor, and whatever the recipe or the user adds). The loop itself handles only what every
 model shares: steps, learning-rate decay, logging (the only place values leave the device), atomic checkpoints with
