@@ -45,7 +45,7 @@ SLOW = ("wgan", "wgan-gp")
 """Entries with 5 critic steps per generator step: about 3x (4x with the penalty) the time of the others."""
 QUIET = [
     "train.progress=false",
-    "train.tensorboard=false",
+    "train.loggers=[jsonl]",
     "train.sample_every=0",
     "train.checkpoint_every=0",
     "train.report=false",

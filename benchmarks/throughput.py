@@ -151,7 +151,7 @@ def run_genlab(out: Path, args: argparse.Namespace, device: str) -> dict[str, fl
         "train.sample_every": 0,
         "train.checkpoint_every": 0,
         "train.progress": "false",
-        "train.tensorboard": "false",
+        "train.loggers": "[jsonl]",
         "train.report": "false",
         "doctor.enabled": "false",
         **dict(s.split("=", 1) for s in args.set),

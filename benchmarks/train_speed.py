@@ -48,7 +48,7 @@ def throughput(config: str, steps: int, intervals: int, overrides: list[str]) ->
         "train.sample_every=0",
         "train.checkpoint_every=0",
         "train.progress=false",
-        "train.tensorboard=false",
+        "train.loggers=[jsonl]",
         *overrides,
     ]
     with tempfile.TemporaryDirectory() as folder:

@@ -22,7 +22,7 @@ TINY = {
         "checkpoint_every": 10,
         "n_samples": 16,
         "progress": False,
-        "tensorboard": False,
+        "loggers": ["jsonl"],
     },
 }
 

@@ -18,7 +18,7 @@ def test_short_digits_run_beats_the_untrained_generator_by_a_margin(tmp_path):
             "model.discriminator.width=32",
             "device=cpu",
             "train.progress=false",
-            "train.tensorboard=false",
+            "train.loggers=[jsonl]",
             "train.sample_every=0",
             "train.checkpoint_every=0",
         ],

@@ -15,7 +15,7 @@ def readme_example(heading: str) -> str:
 def test_the_own_networks_example_trains_and_its_generator_samples(tmp_path, monkeypatch):
     code = readme_example("### Your own networks and data")
     assert len([line for line in code.splitlines() if line.strip()]) <= 15, "the example should stay short"
-    code = code.replace('"steps": 1500}', '"steps": 30, "progress": False, "tensorboard": False}, "device": "cpu"')
+    code = code.replace('"steps": 1500}', '"steps": 30, "progress": False, "loggers": ["jsonl"]}, "device": "cpu"')
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile(code, str(README), "exec"), namespace)

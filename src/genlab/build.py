@@ -16,12 +16,13 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from genlab.config import Config, check_resumable, read_run_config, write_run_config
+from genlab.config import Config, TrainConfig, check_resumable, read_run_config, write_run_config
 from genlab.data import ImageSet, LoaderChoice, Sampler, TrainingSet, open_dataset
 from genlab.data.custom import CUSTOM
 from genlab.data.toy import MIXTURES
@@ -36,6 +37,7 @@ from genlab.train import Acceleration, Checkpoints, LRDecay, RunDir, Trainer, lo
 from genlab.train.distributed import World, current_world, data_parallel
 from genlab.train.doctor import SAMPLE_CHECK_N, TrainingDoctor, doctor_features
 from genlab.train.evaluation import Evaluation
+from genlab.train.sinks import MlflowSink, SinkOpener, TensorBoardSink, WandbSink, installed
 from genlab.viz.hooks import RunReport, SamplePictures
 
 Networks = tuple[nn.Module, nn.Module]
@@ -86,6 +88,7 @@ def _build_trainer(
             "eval.every: evaluation during training compares samples with real data that genlab loads by name, and "
             "data handed in from Python has none; set eval.every=0 and evaluate afterwards with genlab.evaluate_images"
         )
+    sinks = logging_sinks(config.train) if world.main else []  # a missing package is refused before data loads
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)  # network initialisation: the same on every process
     data, choice = open_dataset(config.data) if data is None else (data, LoaderChoice("memory", None))
@@ -123,7 +126,7 @@ def _build_trainer(
         accel=accel,
         world=world,
         progress=train.progress,
-        tensorboard=train.tensorboard,
+        sinks=sinks,
         checkpoint_meta={
             "config": config.model_dump(mode="json"),
             "run": str(run.path.resolve()),  # so a checkpoint copied into another run's folder can say where it is from
@@ -166,6 +169,17 @@ def build_recipe(config: Config, data: TrainingSet, device: torch.device, networ
             f"'{config.model.recipe}' recipe"
         )
     return config.model.build(data.shape, data.num_classes, device, networks=networks)
+
+
+def logging_sinks(train: TrainConfig) -> list[SinkOpener]:
+    """The backends train.loggers names besides metrics.jsonl, with their settings; a missing package is a
+    ConfigError (tensorboard's a note), raised before anything is built."""
+    openers: dict[str, SinkOpener] = {
+        TensorBoardSink.name: TensorBoardSink,
+        WandbSink.name: partial(WandbSink, settings=train.wandb),
+        MlflowSink.name: partial(MlflowSink, settings=train.mlflow),
+    }
+    return [openers[name] for name in installed(train.loggers)]
 
 
 def standard_hooks(config: Config, recipe: Recipe, data: TrainingSet, device: torch.device) -> list[Hook]:

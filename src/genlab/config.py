@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from genlab.data import DataConfig
 from genlab.errors import ConfigError
@@ -25,11 +26,12 @@ from genlab.models import RECIPES, ModelConfig
 from genlab.models.base import RunDefaults
 from genlab.models.gan import GANConfig
 from genlab.registry import did_you_mean
-from genlab.schema import Range, Section, config_error, registered, subsection
+from genlab.schema import Range, Section, config_error, flatten, registered, subsection
 from genlab.train.accel import AccelConfig
 from genlab.train.doctor import DoctorConfig
 from genlab.train.lr_decay import DecayKind
 from genlab.train.rundir import RunDir
+from genlab.train.sinks import DEFAULT_LOGGERS, JSONL, LOGGERS, MlflowConfig, TensorBoardSink, WandbConfig
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 DEFAULT_EXAMPLE = "dcgan-digits"
@@ -56,10 +58,54 @@ class TrainConfig(Section):
     n_samples: Annotated[int, Range(ge=1, le=1024)] = 64
     """Images in each sample grid (toy mixtures ring8, grid25 draw the 2,500 points of their mode statistics)."""
     progress: bool = True
-    tensorboard: bool = True
-    """Write TensorBoard events too (when the tensorboard package is installed)."""
+    loggers: tuple[str, ...] = DEFAULT_LOGGERS
+    """Where metrics, sample grids and the config go: jsonl (RUN/metrics.jsonl, always on: reports, the doctor and
+    resume read it), tensorboard (RUN/tensorboard/), wandb (Weights & Biases; see train.wandb), mlflow (see
+    train.mlflow)."""
+    wandb: WandbConfig = WandbConfig()
+    """W&B project, entity and mode: offline by default, writing RUN/wandb/."""
+    mlflow: MlflowConfig = MlflowConfig()
+    """MLflow tracking URI and experiment: by default a store in the run folder, RUN/mlflow.db."""
     report: bool = True
     """Write RUN_DIR/curves.png and RUN_DIR/report.html whenever a run stops (completed or not)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tensorboard_switch(cls, data: Any) -> Any:
+        """Configs and checkpoints of earlier genlab versions say ``tensorboard: true/false``, which train.loggers
+        replaced: false takes tensorboard out of the loggers, true puts it in."""
+        if not isinstance(data, dict) or "tensorboard" not in data:
+            return data
+        data = dict(data)
+        switch = data.pop("tensorboard")
+        if not isinstance(switch, bool):
+            raise PydanticCustomError(
+                "replaced_key",
+                "tensorboard (now train.loggers) must be true or false, got {got}",
+                {"got": repr(switch)},
+            )
+        loggers = data.get("loggers", DEFAULT_LOGGERS)
+        if not isinstance(loggers, (list, tuple)):
+            return data  # the field's own validation says what is wrong with it
+        loggers = [name for name in loggers if name != TensorBoardSink.name]
+        return data | {"loggers": [*loggers, TensorBoardSink.name] if switch else loggers}
+
+    @field_validator("loggers")
+    @classmethod
+    def _known_loggers(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        for name in names:
+            if name not in LOGGERS:
+                raise ValueError(
+                    f"unknown logger '{name}'{did_you_mean(name, LOGGERS)}; choose from {', '.join(LOGGERS)}"
+                )
+        if JSONL not in names:
+            raise ValueError(
+                f"must include {JSONL}: genlab report, the training doctor and --resume read RUN/metrics.jsonl; "
+                f"add it, e.g. train.loggers=[{', '.join((JSONL, *names))}]"
+            )
+        if len(set(names)) < len(names):
+            raise ValueError("names a logger twice; list each once")
+        return names
 
 
 class Config(Section):
@@ -283,8 +329,8 @@ def read_run_config(run: RunDir, overrides: list[str] | tuple[str, ...] = ()) ->
 def check_resumable(cfg: Config, trained: dict[str, Any], run: RunDir, checkpoint: Path) -> None:
     """Refuse a resume whose config differs, outside what :func:`resumable` allows, from ``trained``, the config
     stored in ``checkpoint``: an edit of RUN/config.yaml must not get around the rule that ``--set`` follows."""
-    old = _flat(validate_config(trained, str(checkpoint)).model_dump(mode="json"))
-    new = _flat(cfg.model_dump(mode="json"))
+    old = flatten(validate_config(trained, str(checkpoint)).model_dump(mode="json"))
+    new = flatten(cfg.model_dump(mode="json"))
     changed = [
         f"{key}: {old.get(key, '(unset)')} → {new.get(key, '(unset)')}"
         for key in old | new
@@ -297,14 +343,3 @@ def check_resumable(cfg: Config, trained: dict[str, Any], run: RunDir, checkpoin
             f"run cannot change ({shown}); undo the edit to continue the run, or train a new run with these "
             f"settings. Resuming may change {_RESUMABLE} (also with --set)"
         )
-
-
-def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested mappings as one mapping of dotted keys (``model.d_optim.lr``) to the values that are no mappings."""
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict) and value:
-            flat |= _flat(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat

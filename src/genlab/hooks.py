@@ -31,7 +31,7 @@ import numpy as np
 
 
 class RunLog(Protocol):
-    """Where hooks write: metrics.jsonl records (and TensorBoard scalars) and TensorBoard pictures."""
+    """Where hooks write: metrics.jsonl records and pictures, both also sent to the train.loggers backends."""
 
     def write(self, record: Mapping[str, object]) -> None:
         """Append one record; it must hold ``step`` (records need not share keys)."""

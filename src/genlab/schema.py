@@ -236,7 +236,7 @@ def config_error(err: ValidationError, source: str) -> ConfigError:
     for item in err.errors(include_url=False):
         where = ".".join(str(part) for part in item["loc"]) or "config"
         message = item["msg"].removeprefix("Value error, ")
-        if item["type"] not in ("unknown_key", "missing", "unknown_name", "section_type"):
+        if item["type"] not in ("unknown_key", "missing", "unknown_name", "section_type", "replaced_key"):
             message += f" (got {item['input']!r})"
         lines.append(f"{where}: {message}")
     if len(lines) == 1:  # the usual case: one line, as every other error the command line prints
@@ -250,3 +250,14 @@ def validate_section(section: type[S], data: dict[str, Any], source: str = "argu
         return section.model_validate(data)
     except ValidationError as exc:
         raise config_error(exc, source) from None
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one mapping of dotted keys (``model.d_optim.lr``) to the values that are no mappings."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            flat |= flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

@@ -26,7 +26,7 @@ def digits_run(tmp_path_factory):
         "train.steps=400",
         "train.sample_every=0",
         "train.progress=false",
-        "train.tensorboard=false",
+        "train.loggers=[jsonl]",
     ]
     genlab.fit("dcgan-digits", overrides, out=out)
     return out
@@ -122,7 +122,7 @@ def test_latent_commands_from_the_cli(digits_run, tmp_path, capsys):
 
 
 def test_classifier_steps_ask_for_a_classifier_where_none_ships(tmp_path):
-    overrides = ["device=cpu", "train.steps=2", "train.progress=false", "train.tensorboard=false"]
+    overrides = ["device=cpu", "train.steps=2", "train.progress=false", "train.loggers=[jsonl]"]
     genlab.fit("nonsaturating-ring8", overrides, out=tmp_path / "ring")
     with pytest.raises(GenlabError, match=r"ships no classifier for 'ring8'.*--classifier clf\.pt"):
         genlab.edit(tmp_path / "ring", 0, n=4, device="cpu")

@@ -115,7 +115,7 @@ def test_cifar10_evaluation_needs_a_classifier_of_its_own_which_classifier_train
     assert "no shipped feature extractor fits data set 'cifar10'" in str(err.value)
     assert f"`genlab classifier train --data cifar10 --set data.path={data.path} --out clf.pt`" in str(err.value)
     quick = [f"data.path={data.path}", "device=cpu", "train.steps=2", "train.batch_size=4", "train.progress=false"]
-    trained = api.train_classifier("cifar10", [*quick, "train.tensorboard=false"], out=tmp_path / "clf.pt")
+    trained = api.train_classifier("cifar10", [*quick, "train.loggers=[jsonl]"], out=tmp_path / "clf.pt")
     classifier = load_classifier(trained.weights)
     assert (classifier.net.channels, classifier.size, classifier.info["data"]) == (3, 32, "cifar10")
     real = load_dataset(data).images

@@ -38,7 +38,7 @@ def test_random_shift_stays_within_its_range():
 def test_classifier_learns_digits_in_the_shared_trainer(tmp_path):
     cfg = load_config(
         "classifier-digits",
-        ["device=cpu", "train.steps=150", "train.progress=false", "train.tensorboard=false", "model.width=8"],
+        ["device=cpu", "train.steps=150", "train.progress=false", "train.loggers=[jsonl]", "model.width=8"],
     )
     result = fit(cfg, out=tmp_path / "run")
     trained = load_run(result.run_dir, "cpu")

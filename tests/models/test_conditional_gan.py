@@ -15,7 +15,7 @@ from genlab.models.gan import GANConfig
 from genlab.nets.conditional import ChannelsDiscriminator, ConditionalGenerator, ProjectionDiscriminator
 from genlab.train import RunDir, read_metrics
 
-QUICK = ["device=cpu", "train.progress=false", "train.tensorboard=false", "train.sample_every=0"]
+QUICK = ["device=cpu", "train.progress=false", "train.loggers=[jsonl]", "train.sample_every=0"]
 
 
 def test_generator_input_is_z_followed_by_the_one_hot_label():

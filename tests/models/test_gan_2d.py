@@ -9,7 +9,7 @@ from genlab.data.toy import MIXTURES
 from genlab.objectives import OBJECTIVES
 from genlab.train import RunDir, Trainer
 
-QUICK = ["train.progress=false", "train.tensorboard=false", "train.sample_every=0", "train.checkpoint_every=0"]
+QUICK = ["train.progress=false", "train.loggers=[jsonl]", "train.sample_every=0", "train.checkpoint_every=0"]
 
 
 def nearest_mode_distance(samples: torch.Tensor, data: str) -> float:

@@ -22,7 +22,7 @@ QUICK = [
     "train.checkpoint_every=0",
     "train.n_samples=4",
     "train.progress=false",
-    "train.tensorboard=false",
+    "train.loggers=[jsonl]",
 ]
 
 

@@ -54,7 +54,7 @@ def test_a_trainer_built_by_hand_trains_a_users_networks_on_a_users_data_set(tmp
     recipe = cfg.build(data.shape, None, torch.device("cpu"), networks=(generator, discriminator))
     sampler = Sampler(data, 64, seed=0, device="cpu")
     run = RunDir.create(tmp_path / "run", "mine")
-    trainer = Trainer(recipe, sampler, run, [Checkpoints(every=200)], steps=STEPS, progress=False, tensorboard=False)
+    trainer = Trainer(recipe, sampler, run, [Checkpoints(every=200)], steps=STEPS, progress=False)
     result = trainer.fit()
 
     assert result.step == STEPS and recipe.generator is generator
@@ -80,7 +80,7 @@ def fit_own(folder, steps: int):
     generator, discriminator = user_networks()
     config = copy.deepcopy(QUIET)
     config["train"]["steps"] = steps
-    config["train"] |= {"progress": False, "tensorboard": False}
+    config["train"] |= {"progress": False, "loggers": ["jsonl"]}
     return genlab.fit(config, data=DigitPairs(), generator=generator, discriminator=discriminator, out=folder)
 
 

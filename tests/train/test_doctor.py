@@ -83,7 +83,7 @@ QUICK = [
     "train.sample_every=0",
     "train.checkpoint_every=0",
     "train.progress=false",
-    "train.tensorboard=false",
+    "train.loggers=[jsonl]",
     "doctor.window=200",
 ]
 

@@ -100,7 +100,7 @@ def test_vector_runs_write_scatter_plots_and_sample_as_scatter_too(toy_config, t
 
 def test_tensorboard_gets_the_scatter_and_the_integer_mode_count(toy_config, tmp_path):
     accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
-    cfg = toy_config("train.tensorboard=true")
+    cfg = toy_config("train.loggers=[jsonl,tensorboard]")
     trainer = build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name))
     trainer.fit()
     events = accumulator.EventAccumulator(str(trainer.run.tensorboard_dir))

@@ -16,7 +16,7 @@ HOST_READS = ["item", "tolist", "numpy", "cpu", "nonzero", "__bool__", "__float_
 
 
 def test_run_folder_holds_config_metrics_samples_checkpoints_and_events(tiny_config, tmp_path):
-    cfg = tiny_config("train.tensorboard=true", "train.keep_checkpoints=1")
+    cfg = tiny_config("train.loggers=[jsonl,tensorboard]", "train.keep_checkpoints=1")
     result = build_trainer(cfg, RunDir.create(tmp_path / "run", cfg.name)).fit()
     run = RunDir(tmp_path / "run")
     assert result.step == 20 and result.run_dir == run.path

@@ -40,7 +40,7 @@ def _train(preset: str, run_dir: Path, seed: int) -> None:
         f"train.log_every={EVERY}",
         f"train.keep_checkpoints={STEPS // EVERY}",
         "train.progress=false",
-        "train.tensorboard=false",
+        "train.loggers=[jsonl]",
     ]
     cfg = load_config(preset, overrides)
     build_trainer(cfg, RunDir.create(run_dir, cfg.name)).fit()

@@ -25,7 +25,7 @@ Sample = Callable[..., torch.Tensor]
 class PreviewGrid(Hook):
     """Every ``every`` steps, a grid of 16 fixed real images of ``data`` each beside the model's
     outputs for it (its reconstruction; for a translator, the translation and the round trip), as
-    samples/NAME-STEP.png and in TensorBoard under NAME."""
+    samples/NAME-STEP.png and to the train.loggers backends under NAME."""
 
     def __init__(
         self,

@@ -1,10 +1,12 @@
-"""Metric records: JSON lines (always) and TensorBoard events (when tensorboard is installed)."""
+"""Metric records: JSON lines in RUN/metrics.jsonl (always), and the same to every sink of train.loggers
+(TensorBoard, W&B, MLflow; see :mod:`genlab.train.sinks`)."""
 
 from __future__ import annotations
 
 import json
 import math
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ import numpy as np
 
 from genlab.errors import CheckpointError
 from genlab.fileio import atomic_write, naming
+from genlab.train.rundir import RunDir
+from genlab.train.sinks import Sink, SinkOpener
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
@@ -51,51 +55,67 @@ def _record(line: str) -> dict[str, Any] | None:
 
 
 class MetricsLog:
-    """Appends records to ``metrics.jsonl``; on resume, first drops records past the resumed step.
+    """Appends records to the run's ``metrics.jsonl`` and sends their finite numbers, the pictures and the config
+    to the sinks it opens; on resume, first drops records past the resumed step.
 
     Those records describe training that the resumed run repeats, so keeping them would draw every curve twice.
     """
 
-    def __init__(self, path: Path, tensorboard_dir: Path | None, resumed_step: int | None = None):
+    def __init__(self, run: RunDir, resumed_step: int | None = None, sinks: Sequence[SinkOpener] = ()):
+        path = run.metrics_path
         if resumed_step is not None:
             kept = [r for r in read_metrics(path) if r["step"] <= resumed_step]
             with atomic_write(path, "w") as handle:
                 handle.writelines(json.dumps(r) + "\n" for r in kept)
         self._path = path
         self._file = path.open("a")
-        self._tb = None
-        if tensorboard_dir is not None:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:  # tensorboard is an optional extra
-                pass
-            else:
-                self._tb = SummaryWriter(str(tensorboard_dir), purge_step=resumed_step)
+        self._sinks: list[Sink] = []
+        try:
+            for open_sink in sinks:
+                self._sinks.append(open_sink(run, resumed_step))
+        except BaseException:
+            self.close()
+            raise
 
     def write(self, record: dict[str, Any]) -> None:
         """Append one record holding ``step``; records need not share keys (mode statistics come on their own)."""
         with naming(self._path):
             self._file.write(json.dumps(record) + "\n")
             self._file.flush()
-        if self._tb is not None:
-            for key, value in record.items():
-                number = isinstance(value, (int, float)) and not isinstance(value, bool)
-                if key != "step" and number and math.isfinite(value):
-                    self._tb.add_scalar(key, value, record["step"])
+        values = scalars(record)
+        if values:
+            for sink in self._sinks:
+                sink.scalars(values, record["step"])
 
     def image(self, tag: str, grid: np.ndarray, step: int) -> None:
-        """Add an (H, W, C) uint8 picture to TensorBoard."""
-        if self._tb is not None:
-            self._tb.add_image(tag, grid, step, dataformats="HWC")
+        """Send an (H, W, C) uint8 picture to the sinks."""
+        for sink in self._sinks:
+            sink.image(tag, grid, step)
+
+    def config(self, config: Mapping[str, Any]) -> None:
+        """Send the run's config (a nested mapping, as config.yaml holds it) to the sinks."""
+        for sink in self._sinks:
+            sink.config(config)
 
     def close(self) -> None:
-        with naming(self._path):  # flushes what a failed write left in the buffer, failing again
-            self._file.close()
-        if self._tb is not None:
-            self._tb.close()
+        try:
+            with naming(self._path):  # flushes what a failed write left in the buffer, failing again
+                self._file.close()
+        finally:
+            for sink in self._sinks:
+                sink.close()
 
     def __enter__(self) -> MetricsLog:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def scalars(record: Mapping[str, Any]) -> dict[str, float]:
+    """The finite numbers of a record but its step: what every sink records (findings' texts stay in the file)."""
+    return {
+        key: value
+        for key, value in record.items()
+        if key != "step" and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    }

@@ -4,7 +4,9 @@ RUN/config.yaml              resolved config (every default written out; genlab.
 RUN/metrics.jsonl            one JSON record per logging interval
 RUN/samples/step-*.png       grids of a fixed latent batch over training
 RUN/checkpoints/ckpt-*.pt    checkpoints (weights_only-loadable)
-RUN/tensorboard/             TensorBoard events, when tensorboard is installed
+RUN/tensorboard/             TensorBoard events (train.loggers: tensorboard, when tensorboard is installed)
+RUN/wandb/, wandb-id         the offline W&B run and its id (train.loggers: wandb)
+RUN/mlflow.db, mlartifacts/  the MLflow store and its artifacts, mlflow-id its run id (train.loggers: mlflow)
 RUN/report.html, curves.png  the run's report and loss curves, written when training stops
 RUN/.lock                    held by the process training the run (genlab.train.lock)
 """

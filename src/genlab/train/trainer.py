@@ -41,6 +41,7 @@ from genlab.train.logger import MetricsLog
 from genlab.train.lr_decay import LRDecay
 from genlab.train.rundir import RunDir
 from genlab.train.signals import GracefulStop
+from genlab.train.sinks import SinkOpener
 
 
 def resolve_device(name: str) -> torch.device:
@@ -116,9 +117,10 @@ class Trainer:
     """Trains ``recipe`` on batches from ``sampler`` for ``steps`` steps into the run folder ``run``.
 
     ``hooks`` run in their order when due (see :mod:`genlab.hooks`); ``log_every`` steps apart the interval means
-    of what ``train_step`` returns are written to metrics.jsonl (and TensorBoard with ``tensorboard``).
-    Checkpoints hold the recipe's, the sampler's and every random generator's state plus ``checkpoint_meta``
-    (the factory stores the config there); :meth:`restore` continues the latest one exactly, and only the
+    of what ``train_step`` returns are written to metrics.jsonl and to the ``sinks`` (TensorBoard, W&B, MLflow,
+    :mod:`genlab.train.sinks`), which also get the pictures and ``checkpoint_meta["config"]``. Checkpoints hold the
+    recipe's, the sampler's and every random generator's state plus ``checkpoint_meta`` (the factory stores the
+    config there); :meth:`restore` continues the latest one exactly, and only the
     ``keep_checkpoints`` newest are kept. ``lr_decay`` sets the learning rates before every step, ``accel`` wraps
     every step (autocast, CUDA-graph step marks), and in a multi-process run (``world``) only rank 0 writes.
     """
@@ -137,7 +139,7 @@ class Trainer:
         accel: Acceleration | None = None,
         world: World | None = None,
         progress: bool = True,
-        tensorboard: bool = True,
+        sinks: Sequence[SinkOpener] = (),
         checkpoint_meta: Mapping[str, object] | None = None,
     ):
         if steps < 1 or log_every < 1 or keep_checkpoints < 1:
@@ -156,7 +158,7 @@ class Trainer:
         self.accel = accel
         self.world = world or World()
         self.progress = progress
-        self.tensorboard = tensorboard
+        self.sinks = list(sinks)
         self.checkpoint_meta = dict(checkpoint_meta or {})
         self.step = 0
         self.elapsed = 0.0
@@ -209,15 +211,16 @@ class Trainer:
             return TrainResult(self.run.path, self.step, self.elapsed)
         means = self._means
         main = self.world.main
-        tensorboard_dir = self.run.tensorboard_dir if self.tensorboard else None
         interactive = self.progress and sys.stderr.isatty() and main
         with (
             GracefulStop() as stop,
             # Only rank 0 writes the run folder; the other processes of a multi-process run just train.
-            MetricsLog(self.run.metrics_path, tensorboard_dir, self.resumed_from) if main else nullcontext() as log,
+            MetricsLog(self.run, self.resumed_from, self.sinks) if main else nullcontext() as log,
             tqdm(total=self.steps, initial=self.step, unit="step", disable=not interactive, dynamic_ncols=True) as bar,
         ):
             self._log = log
+            if log is not None and "config" in self.checkpoint_meta:
+                log.config(self.checkpoint_meta["config"])
             try:
                 for hook in self.hooks:
                     hook.start(self._moment())

@@ -15,8 +15,8 @@ from genlab.viz.samples import render_samples
 
 class SamplePictures(Hook):
     """Every ``every`` steps, after the last and at the end of every stage: ``n`` samples of a fixed latent seed as
-    samples/step-STEP.png (and samples/STAGE.png at a stage's end) and in TensorBoard under "samples". 2-D points
-    are drawn over the grey ``reference`` points, which fix the axes so the frames of a run compare."""
+    samples/step-STEP.png (and samples/STAGE.png at a stage's end) and to the train.loggers backends under "samples".
+    2-D points are drawn over the grey ``reference`` points, which fix the axes so the frames of a run compare."""
 
     at_stages = True
 

@@ -1,6 +1,7 @@
 """One picture of a batch of generated samples: a grid for images, a scatter plot for 2-D points.
 
-The trainer writes the same picture as a PNG and to TensorBoard, whatever kind of data the run trains on.
+The trainer writes the same picture as a PNG and to the train.loggers backends (TensorBoard, W&B, MLflow), whatever
+kind of data the run trains on.
 """
 
 from __future__ import annotations
