@@ -113,6 +113,7 @@ def _build_trainer(
         rank=world.rank,
         world=world.size,
         flip=config.data.flip,
+        crop=config.data.random_crop,
     )
     trainer = Trainer(
         recipe,

@@ -1,11 +1,15 @@
-"""Fitting photographs to the model size (crop, antialiased resize) and the horizontal-flip augmentation."""
+"""Fitting photographs to the model size (crop, antialiased resize) and the augmentations: horizontal flips and
+random resized crops."""
 
 import pytest
 import torch
 
+from genlab.build import build_trainer
 from genlab.data import DataConfig, ImageSet, Sampler, load_dataset
 from genlab.data.base import fit_images
+from genlab.data.order import cropped
 from genlab.errors import ConfigError, DataError
+from genlab.train import RunDir
 
 
 def test_downscaling_a_fine_checkerboard_averages_to_grey_instead_of_aliasing():
@@ -52,27 +56,80 @@ def test_flip_mirrors_about_half_of_every_batch_exactly(distinct):
         assert flipped == 8
 
 
-def test_flip_draws_follow_the_seed_and_position_so_a_restored_sampler_continues_exactly(distinct):
-    a = Sampler(distinct, batch_size=8, seed=1, device="cpu", flip=True)
+AUGMENTATIONS = pytest.mark.parametrize(
+    "augment", [{"flip": True}, {"crop": 0.6}, {"flip": True, "crop": 0.6}], ids=["flip", "crop", "both"]
+)
+
+
+@AUGMENTATIONS
+def test_augmentation_draws_follow_the_seed_and_position_so_a_restored_sampler_continues_exactly(distinct, augment):
+    a = Sampler(distinct, batch_size=8, seed=1, device="cpu", **augment)
     for _ in range(5):
         a()
-    b = Sampler(distinct, batch_size=8, seed=1, device="cpu", flip=True)
+    b = Sampler(distinct, batch_size=8, seed=1, device="cpu", **augment)
     b.load_state_dict(a.state_dict())
     for _ in range(6):
         assert torch.equal(a().images, b().images)
 
 
-def test_flip_slices_of_two_processes_make_up_the_single_process_batch(distinct):
-    one = Sampler(distinct, batch_size=8, seed=2, device="cpu", flip=True)()
-    parts = [Sampler(distinct, batch_size=4, seed=2, device="cpu", flip=True, rank=r, world=2)() for r in (0, 1)]
+@AUGMENTATIONS
+def test_augmentation_slices_of_two_processes_make_up_the_single_process_batch(distinct, augment):
+    one = Sampler(distinct, batch_size=8, seed=2, device="cpu", **augment)()
+    parts = [Sampler(distinct, batch_size=4, seed=2, device="cpu", rank=r, world=2, **augment)() for r in (0, 1)]
     assert torch.equal(one.images, torch.cat([p.images for p in parts]))
 
 
-def test_flip_on_vectors_is_refused():
+def test_a_crop_window_is_cut_from_the_image_and_scaled_back_bilinearly():
+    rows, cols = torch.meshgrid(torch.arange(8.0), torch.arange(8.0), indexing="ij")
+    ramp = (cols + 10 * rows).view(1, 1, 8, 8)  # bilinear interpolation of a linear ramp is exact
+    # side 1/2 at (1/4, 1/4): pixels 2..5 of both axes. Output pixel j's centre, (j + 1/2) / 8 of the window, lies
+    # at 2 + (j + 1/2) / 2 in the input's edge coordinates, so at pixel-centre coordinate 1.75 + j / 2.
+    out = cropped(ramp, torch.tensor([[0.5, 0.25, 0.25]]))
+    expected = (1.75 + cols / 2) + 10 * (1.75 + rows / 2)
+    torch.testing.assert_close(out[0, 0], expected)
+    whole = cropped(ramp.repeat(2, 3, 1, 1), torch.tensor([[1.0, 0.0, 0.0]] * 2))
+    torch.testing.assert_close(whole, ramp.repeat(2, 3, 1, 1))  # the window (1, 0, 0) is the image itself
+
+
+def test_random_crops_vary_per_image_within_the_smallest_side_and_stay_inside_the_image(distinct):
+    sampler = Sampler(distinct, batch_size=32, seed=3, device="cpu", crop=0.5)
+    windows = torch.cat([sampler.order.next().window for _ in range(20)])
+    side, corner = windows[:, 0], windows[:, 1:]
+    assert side.min() >= 0.5 and side.max() <= 1 and side.min() < 0.55 and side.max() > 0.95
+    assert corner.min() >= 0 and (corner + side[:, None]).max() <= 1 and windows.unique(dim=0).shape[0] == 640
+    plain, cut = Sampler(distinct, 32, 3, "cpu")(), Sampler(distinct, 32, 3, "cpu", crop=0.5)()
+    assert not torch.equal(plain.images, cut.images)  # the same images in the same order, each cut
+    assert torch.equal(
+        Sampler(distinct, 32, 3, "cpu", flip=True)().images, Sampler(distinct, 32, 3, "cpu", flip=True)().images
+    )
+
+
+def test_augmentation_of_vectors_is_refused():
+    points = ImageSet(torch.zeros(8, 2), None, "points")
     with pytest.raises(ConfigError, match=r"data\.flip"):
-        Sampler(ImageSet(torch.zeros(8, 2), None, "points"), batch_size=4, seed=0, device="cpu", flip=True)
+        Sampler(points, batch_size=4, seed=0, device="cpu", flip=True)
+    with pytest.raises(ConfigError, match=r"data\.random_crop cuts images"):
+        Sampler(points, batch_size=4, seed=0, device="cpu", crop=0.8)
 
 
-def test_flip_on_a_vector_data_set_is_refused_when_it_loads():
-    with pytest.raises(DataError, match=r"data\.channels, data\.flip and data\.style do not apply"):
-        load_dataset(DataConfig(name="ring8", flip=True))
+def test_augmentation_on_a_vector_data_set_is_refused_when_it_loads():
+    for setting in ({"flip": True}, {"random_crop": 0.8}):
+        with pytest.raises(DataError, match=r"data\.channels, data\.flip, data\.random_crop and data\.style do not"):
+            load_dataset(DataConfig(name="ring8", **setting))
+
+
+def test_random_crop_must_be_a_fraction_below_one():
+    for bad in (0, 1, 1.5):
+        with pytest.raises(ValueError, match=r"random_crop"):
+            DataConfig(random_crop=bad)
+
+
+def test_a_run_with_random_crops_trains_on_cut_batches(tiny_config, tmp_path):
+    trainer = build_trainer(
+        tiny_config("data.random_crop=0.75", "train.steps=2"), RunDir.create(tmp_path / "run", "tiny")
+    )
+    assert trainer.sampler.order.crop == 0.75
+    batch = trainer.sampler()
+    plain = Sampler(trainer.sampler.source.data, 16, 0, "cpu")()  # the same seed and position without the crop
+    assert batch.images.shape == plain.images.shape and not torch.equal(batch.images, plain.images)
+    assert trainer.fit().step == 2

@@ -64,8 +64,8 @@ def test_a_folder_over_the_budget_streams_the_batches_the_in_memory_sampler_draw
     streamed, choice = open_dataset(config(photos, memory_gib=(BYTES - 1) / GIB, workers=0))
     assert isinstance(memory, ImageSet) and isinstance(streamed, StreamedSet) and choice.loader == "stream"
     assert streamed.shape == (3, 8, 8) and streamed.num_classes == 2
-    expected = draws(Sampler(memory, 8, 5, "cpu", flip=True), 8)  # 3 batches an epoch: into the third epoch
-    assert_same_batches(draws(Sampler(streamed, 8, 5, "cpu", flip=True), 8), expected)
+    expected = draws(Sampler(memory, 8, 5, "cpu", flip=True, crop=0.7), 8)  # 3 batches an epoch: into the third
+    assert_same_batches(draws(Sampler(streamed, 8, 5, "cpu", flip=True, crop=0.7), 8), expected)
     assert set(expected[0][1].tolist()) == {0, 1}  # both classes' labels, from the sub-folders
 
 

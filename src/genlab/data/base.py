@@ -55,6 +55,10 @@ class DataConfig(Section):
     flip: bool = False
     """Mirror a random half of every training batch left to right (augmentation for photographs; not for digits
     or text, whose mirror images are not data). Drawn from the seed and the batch position, so resume stays exact."""
+    random_crop: Annotated[float, Range(gt=0, lt=1)] | None = None
+    """Cut every training image to a random square window, its side between this fraction and the whole of the
+    image, at a random place, scaled back to data.size (a random resized crop, e.g. 0.85: augmentation for small
+    sets of photographs). Drawn from the seed and the batch position, so resume stays exact."""
     attribute: str | None = None
     """celeba: label every image 0/1 by this column of list_attr_celeba.txt (e.g. Smiling)."""
     download: bool = False
@@ -265,9 +269,10 @@ def finish_raw(raw: RawImages, cfg: DataConfig) -> ImageSet:
     part = kept(cfg, len(raw.images))
     images, labels = raw.images[part], None if raw.labels is None else raw.labels[part]
     if images.ndim == 2:
-        if cfg.channels is not None or cfg.style != "none" or cfg.flip:
+        if cfg.channels is not None or cfg.style != "none" or cfg.flip or cfg.random_crop is not None:
             raise DataError(
-                f"data set '{cfg.name}' holds vectors, not images: data.channels, data.flip and data.style do not apply"
+                f"data set '{cfg.name}' holds vectors, not images: data.channels, data.flip, data.random_crop and "
+                "data.style do not apply"
             )
         return ImageSet(images.float(), labels, cfg.name, raw.class_names)
     return ImageSet(finish_images(images, cfg), labels, cfg.name, raw.class_names)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from genlab.data.base import ImageSet
-from genlab.data.order import Batch, BatchOrder, mirrored
+from genlab.data.order import Batch, BatchOrder, augmented
 from genlab.data.stream import DiskImages, StreamedSet, TrainingSet
 from genlab.errors import ConfigError
 
@@ -23,9 +23,9 @@ class DeviceImages:
         self.data = data.to(device, memory_format)
 
     def draw(self, order: BatchOrder) -> Batch:
-        index, mirror = order.next()
-        images = mirrored(self.data.images[index], mirror)  # indexing, unlike index_select, keeps channels_last
-        labels = None if self.data.labels is None else self.data.labels.index_select(0, index)
+        draw = order.next()
+        images = augmented(self.data.images[draw.index], draw)  # indexing, unlike index_select, keeps channels_last
+        labels = None if self.data.labels is None else self.data.labels.index_select(0, draw.index)
         return Batch(images, labels)
 
     def restart(self) -> None:
@@ -44,12 +44,15 @@ class Sampler:
         rank: int = 0,
         world: int = 1,
         flip: bool = False,
+        crop: float | None = None,
     ):
         streamed = isinstance(data, StreamedSet)
         # A streamed batch is indexed on the host, where its files are read; a set in memory on its device.
-        self.order = BatchOrder(len(data), batch_size, seed, "cpu" if streamed else device, rank, world, flip)
+        self.order = BatchOrder(len(data), batch_size, seed, "cpu" if streamed else device, rank, world, flip, crop)
         if flip and len(data.shape) != 3:
             raise ConfigError("data.flip mirrors images, and this data set holds vectors; set data.flip=false")
+        if crop is not None and len(data.shape) != 3:
+            raise ConfigError("data.random_crop cuts images, and this data set holds vectors; leave it out")
         self.source = DiskImages(data, device, memory_format) if streamed else DeviceImages(data, device, memory_format)
         self.batch_size = batch_size
 

@@ -6,7 +6,7 @@ the file count times the channels and pixels of one image times the 4 bytes of t
 :class:`~genlab.data.sampler.Sampler` then draws its batches through :class:`DiskImages`, which decodes each
 batch's files in ``torch.utils.data.DataLoader`` worker processes, a few batches ahead, into pinned memory when
 training on CUDA. The batches follow the same :class:`~genlab.data.order.BatchOrder` as those of a set in memory,
-so a streamed run draws exactly the batches (images, labels and mirrored halves) of an in-memory one, and resumes
+so a streamed run draws exactly the batches (images, labels, mirrored halves and crops) of an in-memory one, and resumes
 as exactly.
 """
 
@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader
 
 from genlab.data.base import DataConfig, ImageSet, class_count, finish_images, load_dataset
 from genlab.data.folder import PHOTOGRAPHS, ImageFiles
-from genlab.data.order import Batch, BatchOrder, mirrored
+from genlab.data.order import Batch, BatchOrder, augmented
 from genlab.errors import DataError
 
 BYTES_PER_VALUE = 4
@@ -167,7 +167,7 @@ class Upcoming:
 
     def __iter__(self) -> Iterator[list[int]]:
         while True:
-            yield self.order.next()[0].tolist()
+            yield self.order.next().index.tolist()
 
 
 class DiskImages:
@@ -196,14 +196,14 @@ class DiskImages:
     def draw(self, order: BatchOrder) -> Batch:
         if self._batches is None:
             self._batches = self._read_ahead(order)
-        index, mirror = order.next()
+        draw = order.next()
         images = next(self._batches)
         if isinstance(images, str):
             self.restart()
             raise DataError(images)
         images = images.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
-        images = mirrored(images, None if mirror is None else mirror.to(self.device, non_blocking=True))
-        labels = None if self.data.labels is None else self.data.labels[index].to(self.device, non_blocking=True)
+        images = augmented(images, draw.to(self.device))
+        labels = None if self.data.labels is None else self.data.labels[draw.index].to(self.device, non_blocking=True)
         return Batch(images, labels)
 
     def restart(self) -> None:
