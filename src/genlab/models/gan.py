@@ -56,7 +56,8 @@ class GANTricks(Section):
     usual advice); joint: one concatenated batch, so BatchNorm statistics mix both."""
     unroll: UnrollConfig | None = None
     """Unrolled GAN (Metz et al. 2017): G's loss through k differentiable plain-gradient steps of D on the
-    objective's D loss (without penalty or clipping), on G's fakes and the last real batch; D trains as usual."""
+    objective's D loss (without penalty or clipping), on G's fakes and the last real batch scored apart; D trains
+    as usual."""
 
 
 @register_section(RECIPES, key="recipe")
