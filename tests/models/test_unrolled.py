@@ -50,9 +50,9 @@ def test_zero_unrolled_steps_train_exactly_like_the_plain_objective(setup):
     assert any(not torch.equal(one_step[k], v) for k, v in plain["networks"]["generator"].items())
 
 
-def hand_unrolled_g_grads(recipe, real: torch.Tensor, z: torch.Tensor, lr: float) -> list[torch.Tensor]:
-    """G's gradient of the non-saturating loss against θ' = θ − η∇θ L_D, with D (Linear-ReLU-Linear-ReLU-Linear)
-    written out by hand, so the reference shares nothing with functional_call."""
+def hand_unrolled_g_grads(recipe, real: torch.Tensor, z: torch.Tensor, lr: float, k: int = 1) -> list[torch.Tensor]:
+    """G's gradient of the non-saturating loss against D after k steps θ ← θ − η∇θ L_D, with D
+    (Linear-ReLU-Linear-ReLU-Linear) written out by hand, so the reference shares nothing with functional_call."""
     theta = [p.detach().requires_grad_() for p in recipe.discriminator.parameters()]
 
     def D(params, x):
@@ -60,21 +60,23 @@ def hand_unrolled_g_grads(recipe, real: torch.Tensor, z: torch.Tensor, lr: float
         return F.linear(F.relu(F.linear(F.relu(F.linear(x, w1, b1)), w2, b2)), w3, b3).squeeze(1)
 
     fake = recipe.generator(z)
-    d_loss = 0.5 * (F.softplus(-D(theta, real)).mean() + F.softplus(D(theta, fake)).mean())  # J(D) halves the sum
-    grads = torch.autograd.grad(d_loss, theta, create_graph=True)
-    theta_1 = [p - lr * g for p, g in zip(theta, grads, strict=True)]
-    g_loss = F.softplus(-D(theta_1, fake)).mean()
+    for _ in range(k):
+        d_loss = 0.5 * (F.softplus(-D(theta, real)).mean() + F.softplus(D(theta, fake)).mean())  # J(D) halves it
+        grads = torch.autograd.grad(d_loss, theta, create_graph=True)
+        theta = [p - lr * g for p, g in zip(theta, grads, strict=True)]
+    g_loss = F.softplus(-D(theta, fake)).mean()
     return list(torch.autograd.grad(g_loss, list(recipe.generator.parameters())))
 
 
-def test_one_unrolled_step_gives_the_hand_built_generator_gradient():
+@pytest.mark.parametrize("k", [1, 3])
+def test_unrolled_steps_give_the_hand_built_generator_gradient(k):
     lr = 0.5
-    recipe, sampler = build(unroll={"steps": 1, "lr": lr})
+    recipe, sampler = build(unroll={"steps": k, "lr": lr})
     recipe._next_batch = sampler  # what train_step sets before the schedule runs the two moves
     last = recipe.d_step(keep_graph=False)
     rng = torch.get_rng_state()
     z = recipe.latents(len(last.real))
-    expected = hand_unrolled_g_grads(recipe, last.real, z, lr)
+    expected = hand_unrolled_g_grads(recipe, last.real, z, lr, k)
     torch.set_rng_state(rng)  # g_step draws the same latents
     recipe.g_step(last, reuse_fake=False)
     got = [p.grad for p in recipe.generator.parameters()]
