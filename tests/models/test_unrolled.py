@@ -105,7 +105,8 @@ def test_d_takes_its_usual_step_and_the_unrolled_steps_leave_it_alone():
 
 def test_resume_with_unrolling_continues_exactly(tiny_config, tmp_path):
     mlp = ("model.generator.arch=mlp", "model.discriminator.arch=mlp")  # double backward through convs is slow
-    overrides = (*mlp, "model.tricks.unroll.steps=2", "model.tricks.unroll.lr=0.1", "train.log_every=5")
+    quiet = ("train.report=false", "train.sample_every=0", "train.log_every=5")
+    overrides = (*mlp, *quiet, "model.tricks.unroll.steps=2", "model.tricks.unroll.lr=0.1")
     full, resumed = straight_and_resumed(tiny_config, 8, 4, tmp_path, *overrides)
     assert full.recipe.cfg.tricks.unroll.steps == 2
     resumed.fit()
