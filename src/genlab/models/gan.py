@@ -25,11 +25,13 @@ from genlab.models.base import RECIPES, ModelConfig, Recipe
 from genlab.models.optim import OptimConfig, frozen, gradient_norm
 from genlab.models.schedules import SCHEDULES, DStepResult, Fixed, Schedule, UpdateRule
 from genlab.models.tricks import EMA, EMAConfig, InstanceNoiseConfig, ReplayBuffer, ReplayConfig
+from genlab.models.unrolled import UnrollConfig, check_unrollable, unrolled_critic
 from genlab.nets import NETS, NetSpec
 from genlab.nets.conditional import Condition, conditional_discriminator, conditional_generator
 from genlab.nets.dcgan import DCGAN
 from genlab.objectives import OBJECTIVES, Objective
 from genlab.objectives.nonsaturating import NonSaturating
+from genlab.objectives.penalties import Critic
 from genlab.schema import Range, Section, register_section, registered
 
 Net = registered(NetSpec, NETS, key="arch")
@@ -52,6 +54,10 @@ class GANTricks(Section):
     d_batches: Literal["separate", "joint"] = "separate"
     """separate: real and fake batches pass D apart, so BatchNorm normalises all-real and all-fake batches (the
     usual advice); joint: one concatenated batch, so BatchNorm statistics mix both."""
+    unroll: UnrollConfig | None = None
+    """Unrolled GAN (Metz et al. 2017): G's loss through k differentiable plain-gradient steps of D on the
+    objective's D loss (without penalty or clipping), on G's fakes and the last real batch scored apart; D trains
+    as usual."""
 
 
 @register_section(RECIPES, key="recipe")
@@ -179,6 +185,8 @@ class GAN(Recipe):
         if self.ema is not None:
             self.networks["generator_ema"] = self.ema.net
         self.replay = ReplayBuffer(cfg.tricks.replay, sample_shape, device) if cfg.tricks.replay else None
+        if cfg.tricks.unroll is not None:
+            check_unrollable(self.discriminator, self.objective.scores)
         self.optimizers = {
             "generator": cfg.g_optim.build(self.generator.parameters(), device),
             "discriminator": cfg.d_optim.build(self.discriminator.parameters(), device),
@@ -264,6 +272,8 @@ class GAN(Recipe):
         D = self._critic(last.labels, self._d_frozen)
         with frozen(self.discriminator):
             shown = self._d_input(fake)
+            if self.tricks.unroll is not None:
+                D = self._unrolled(shown, last)
             fake_out = D(shown)
             # Only relativistic objectives score the reals here (instance noise draws random numbers for them).
             real_out = D(self._d_input(last.real)) if self.objective.uses_real_in_g_loss else None
@@ -279,6 +289,18 @@ class GAN(Recipe):
         if self.ema is not None:
             self.ema.update(self._step, len(last.real) * self._shard[1])  # the global batch: all processes' images
         return loss.detach()
+
+    def _unrolled(self, shown: torch.Tensor, last: DStepResult) -> Critic:
+        """D looked ``tricks.unroll.steps`` steps ahead on the fakes ``shown`` to it and the last real batch, with
+        G's fakes kept in the graph (models/unrolled.py); k = 0 draws nothing, so it is the plain G step exactly."""
+        unroll = self.tricks.unroll
+        real = self._d_input(last.real) if unroll.steps else None
+        lr = unroll.lr if unroll.lr is not None else self.cfg.d_optim.lr
+
+        def d_loss(D: Critic) -> torch.Tensor:
+            return self.objective.d_loss(D(real), D(shown))
+
+        return unrolled_critic(self.discriminator, d_loss, unroll.steps, lr, last.labels)
 
     def fake_accuracy(self, result: DStepResult) -> torch.Tensor:
         """Share of the fakes D recognises: a probability below 1/2 for logit objectives; for critics a score below
