@@ -40,10 +40,22 @@ CONDITIONAL = (
 )
 
 
+# DiffAugment with all three policies, p < 1 (one more draw per policy), a relativistic objective (G's loss also
+# augments the reals) and a penalty on augmented batches: every draw comes from the per-step stream.
+AUGMENT = ("model.augment={p: 0.8}", "model.objective={name: ragan, gp_weight: 1}")
+
+
 @pytest.mark.parametrize(
     "tricks",
-    [(), STATEFUL_TRICKS, BEGAN, CONDITIONAL, ("data.flip=true",)],
-    ids=["plain", "ema-replay-noise-pack-gp", "began-equilibrium", "conditional-projection-lazy-gp-ema-images", "flip"],
+    [(), STATEFUL_TRICKS, BEGAN, CONDITIONAL, ("data.flip=true",), AUGMENT],
+    ids=[
+        "plain",
+        "ema-replay-noise-pack-gp",
+        "began-equilibrium",
+        "conditional-projection-lazy-gp-ema-images",
+        "flip",
+        "diffaugment-ragan-gp",
+    ],
 )
 def test_half_plus_resume_plus_half_equals_one_go_bit_for_bit(tiny_config, tmp_path, tricks):
     full = train(tiny_config, tmp_path / "full", "train.steps=24", *tricks)

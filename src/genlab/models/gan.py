@@ -3,7 +3,8 @@
 One training iteration is whatever the schedule makes of two moves: a discriminator step (draw a real batch and a
 fake batch, score both, minimise the objective's D loss plus its penalty) and a generator step (minimise the
 objective's G loss through the frozen discriminator). The tricks change what D sees (packing, instance noise,
-replayed fakes, real and fake in one batch) or what sampling uses (an EMA of G); each is off by default.
+replayed fakes, real and fake in one batch) or what sampling uses (an EMA of G); each is off by default. So does
+differentiable augmentation (``augment``), applied first to every batch D sees, in both moves.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from genlab import keys
 from genlab.data import Batch
 from genlab.errors import ConfigError
 from genlab.keys import AdversarialSignals
+from genlab.models.augment import AugmentConfig, DiffAugment
 from genlab.models.base import RECIPES, ModelConfig, Recipe
 from genlab.models.optim import OptimConfig, frozen, gradient_norm
 from genlab.models.schedules import SCHEDULES, DStepResult, Fixed, Schedule, UpdateRule
@@ -75,6 +77,9 @@ class GANConfig(ModelConfig):
     """Discriminator updates per generator update, each on a fresh real batch (fixed and skip-strong-d)."""
     schedule: ScheduleField = Fixed()
     tricks: GANTricks = GANTricks()
+    augment: AugmentConfig | None = None
+    """DiffAugment (Zhao et al. 2020): random differentiable colour, translation and cutout on every image batch D
+    sees, real and fake, in D's step and inside G's loss; for small data sets. null: off."""
     condition: Condition = "none"
     """Conditional GAN: G gets the one-hot class concatenated to z; D gets it as extra constant channels
     (channels, as in Mirza & Osindero 2014) or through a class-embedding projection term (projection). Needs labels."""
@@ -187,6 +192,7 @@ class GAN(Recipe):
         self.replay = ReplayBuffer(cfg.tricks.replay, sample_shape, device) if cfg.tricks.replay else None
         if cfg.tricks.unroll is not None:
             check_unrollable(self.discriminator, self.objective.scores)
+        self.augment = self._augmentation(cfg.augment, sample_shape, device)
         self.optimizers = {
             "generator": cfg.g_optim.build(self.generator.parameters(), device),
             "discriminator": cfg.d_optim.build(self.discriminator.parameters(), device),
@@ -203,6 +209,21 @@ class GAN(Recipe):
         self._shard = (0, 1)  # (rank, world size): which slice of each global latent batch this process draws
         # Gradient norms of each network's last update, kept on the device for the trainer's logging interval.
         self._grad_norms = {name: torch.zeros((), device=device) for name in ("d", "g")}
+
+    @staticmethod
+    def _augmentation(
+        cfg: AugmentConfig | None, sample_shape: tuple[int, ...], device: torch.device
+    ) -> DiffAugment | None:
+        """DiffAugment's parameter stream, seeded from the run's seed (``torch.manual_seed`` before building) without
+        drawing from the global RNG, so switching it on changes nothing else of the run."""
+        if cfg is None:
+            return None
+        if len(sample_shape) != 3:
+            raise ConfigError(
+                f"model.augment transforms images, but this data set holds vectors of shape {sample_shape}; "
+                "set model.augment: null"
+            )
+        return DiffAugment(cfg, device, torch.initial_seed())
 
     # -- the two moves the schedule combines -------------------------------------------------------------------
 
@@ -221,7 +242,9 @@ class GAN(Recipe):
         return self.latents(n * world_size)[rank * n : (rank + 1) * n]
 
     def _d_input(self, samples: torch.Tensor) -> torch.Tensor:
-        """What D sees of a batch: instance noise added, then packed."""
+        """What D sees of a batch: augmented, instance noise added, then packed."""
+        if self.augment is not None:
+            samples = self.augment(samples)
         noise = self.tricks.instance_noise
         if noise is not None:
             std = noise.std_at(self._step)
@@ -335,6 +358,8 @@ class GAN(Recipe):
 
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         self._next_batch, self._step = next_batch, step
+        if self.augment is not None:
+            self.augment.reseed(step, self._shard[0])
         last, g_loss, schedule_metrics = self.schedule.run(self, self.cfg.d_steps)
         return {
             keys.D_LOSS: last.loss,
@@ -361,6 +386,8 @@ class GAN(Recipe):
             state["replay"] = self.replay.state_dict()
         if self.ema is not None:
             state["ema"] = self.ema.state_dict()
+        if self.augment is not None:
+            state["augment"] = self.augment.state_dict()
         return state
 
     def load_extra_state(self, state: dict) -> None:
@@ -370,3 +397,5 @@ class GAN(Recipe):
             self.replay.load_state_dict(state["replay"])
         if self.ema is not None and "ema" in state:  # checkpoints before the half-life in images lack its count
             self.ema.load_state_dict(state["ema"])
+        if self.augment is not None and "augment" in state:  # a run that switched augmentation on at resume
+            self.augment.load_state_dict(state["augment"])
