@@ -28,6 +28,12 @@ FLIP_STREAM, CROP_STREAM = 1, 2
 """Extra seed words that keep the flip and crop draws independent of each other and of the epoch orders."""
 
 
+def mixed_seed(*words: int) -> int:
+    """One seed from several integers (the run's seed, an epoch, a step, ...) by numpy's SeedSequence, so that
+    neighbouring words give unrelated random streams."""
+    return int(np.random.SeedSequence(list(words)).generate_state(1)[0])
+
+
 class Batch(NamedTuple):
     images: torch.Tensor
     labels: torch.Tensor | None
@@ -83,14 +89,13 @@ class BatchOrder:
         self._order = self._permutation(0)
 
     def _permutation(self, epoch: int) -> torch.Tensor:
-        mixed = int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0])
+        mixed = mixed_seed(self.seed, epoch)
         order = torch.randperm(self.size, generator=torch.Generator().manual_seed(mixed))
         return order.to(self.device, non_blocking=True)
 
     def _random(self, stream: int) -> torch.Generator:
         """The generator of one kind of draw (flip, crop) for the global batch at ``self.position``."""
-        words = [self.seed, self.epoch, self.position, stream]
-        return torch.Generator().manual_seed(int(np.random.SeedSequence(words).generate_state(1)[0]))
+        return torch.Generator().manual_seed(mixed_seed(self.seed, self.epoch, self.position, stream))
 
     def _local(self, values: torch.Tensor, start: int) -> torch.Tensor:
         """This process's slice (from ``start``) of a draw for the global batch, on the order's device."""

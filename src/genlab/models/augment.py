@@ -27,12 +27,12 @@ from typing import Annotated, Literal
 import torch
 from pydantic import model_validator
 
+from genlab.data.order import mixed_seed
 from genlab.schema import Range, Section
 
 Policy = Literal["color", "translation", "cutout"]
 TRANSLATION_RATIO = 1 / 8
 CUTOUT_RATIO = 1 / 2
-_MIX = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)  # odd 64-bit constants spreading the seeds
 
 
 class AugmentConfig(Section):
@@ -146,8 +146,7 @@ class DiffAugment:
 
     def reseed(self, step: int, rank: int = 0) -> None:
         """Start the parameter stream of training ``step`` (of process ``rank``: its own images, its own draws)."""
-        mixed = sum(value * constant for value, constant in zip((self.seed, step, rank), _MIX, strict=True))
-        self.generator.manual_seed(mixed % 2**64)
+        self.generator.manual_seed(mixed_seed(self.seed, step, rank))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         for name in self.cfg.policy:
