@@ -4,9 +4,12 @@
 
 Both arms train ``dcgan-mnist`` at 16x16 with width-32 networks, batch 64, on the first 500 training images
 (``data.limit=500``), for the same steps and from the same seed; the second arm adds ``model.augment`` with the
-paper's full policy (color, translation, cutout; p = 1). FID is taken with the shipped MNIST classifier's features
-on ``--n`` samples against the 10,000 held-out test images, which neither arm trained on. One JSON line per run is
-appended to ``benchmarks/diffaugment.jsonl``; a Markdown table of FID and wall time is printed.
+paper's full policy (color, translation, cutout; p = 1). ``--arms`` adds the variants: ``translation-cutout``
+(no colour change, which on one-channel digits moves the black background) and ``shared`` (the full policy with
+every parameter shared by real image i and fake image i of a step). FID is taken with the shipped MNIST
+classifier's features on ``--n`` samples against the 10,000 held-out test images, which neither arm trained on.
+One JSON line per run is appended to ``benchmarks/diffaugment.jsonl``; a Markdown table of FID and wall time is
+printed.
 """
 
 from __future__ import annotations
@@ -26,7 +29,12 @@ from genlab.metrics import EvalConfig, Evaluator
 from genlab.train import RunDir
 from genlab.train.evaluation import evaluate_recipe
 
-ARMS = {"plain": [], "diffaugment": ["model.augment={policy: [color, translation, cutout], p: 1}"]}
+ARMS = {
+    "plain": [],
+    "diffaugment": ["model.augment={policy: [color, translation, cutout], p: 1}"],
+    "translation-cutout": ["model.augment={policy: [translation, cutout], p: 1}"],
+    "shared": ["model.augment={policy: [color, translation, cutout], p: 1, shared: [color, translation, cutout]}"],
+}
 COMMON = [
     "data.limit=500",
     "model.generator.width=32",
@@ -68,11 +76,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--n", type=int, default=2000, help="generated samples per FID")
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=["plain", "diffaugment"])
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
-            for arm in ARMS:
+            for arm in args.arms:
                 row = one_run(arm, seed, args.steps, args.n, Path(tmp))
                 print(json.dumps(row), flush=True)
                 with LOG.open("a") as handle:
@@ -80,7 +89,7 @@ def main() -> None:
                 rows.append(row)
     print("| arm | " + " | ".join(f"FID seed {s}" for s in args.seeds) + " | mean FID | train s (mean) |")
     print("|---|" + "---|" * (len(args.seeds) + 2))
-    for arm in ARMS:
+    for arm in args.arms:
         mine = [r for r in rows if r["arm"] == arm]
         fids = " | ".join(f"{r['fid']:.2f}" for r in mine)
         mean_fid = statistics.mean(r["fid"] for r in mine)

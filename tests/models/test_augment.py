@@ -100,6 +100,38 @@ def test_each_batch_draws_its_own_parameters_and_a_step_always_draws_the_same():
     assert not torch.equal(augment(x), first)
 
 
+def test_shared_policies_give_every_batch_of_a_step_the_same_parameters_and_only_those():
+    real, fake = torch.randn(16, 1, 8, 8), torch.randn(16, 1, 8, 8)
+    marker = torch.zeros(16, 1, 8, 8)
+    marker[:, :, 3:5, 3:5] = 1.0  # a block whose shift and cut-out can be read off
+
+    def two_batches(shared: tuple[str, ...], policy: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+        augment = DiffAugment(AugmentConfig(policy=policy, shared=shared, p=0.5), torch.device("cpu"), seed=1)
+        augment.reseed(4)
+        return augment(marker), augment(marker)
+
+    first, second = two_batches(("translation",), ("translation",))
+    assert torch.equal(first, second)
+    first, second = two_batches((), ("translation",))
+    assert not torch.equal(first, second)
+    # translation shared, cutout apart: the shift is the same for image i of both batches, the square is not
+    both = ("translation", "cutout")
+    first, second = two_batches(("translation",), both)
+    assert not torch.equal(first, second)
+    shifted = two_batches(("translation",), ("translation",))[0]
+    kept_by_both = (first != 0) & (second != 0)
+    assert torch.equal(first[kept_by_both], shifted[kept_by_both])
+    assert torch.equal(*two_batches(both, both))
+    # the shared draws depend on the step, and the apart ones still differ between real and fake content
+    augment = DiffAugment(AugmentConfig(shared=("translation",)), torch.device("cpu"), seed=1)
+    augment.reseed(4)
+    at_4 = augment(real)
+    augment.reseed(5)
+    assert not torch.equal(augment(real), at_4)
+    augment.reseed(4)
+    assert torch.equal(augment(real), at_4) and not torch.equal(augment(fake), at_4)
+
+
 def test_p_is_the_share_of_images_each_policy_transforms():
     x = torch.ones(2000, 1, 8, 8)
     for p in (0.0, 0.3, 1.0):
@@ -158,6 +190,8 @@ def test_augment_config_is_validated():
         load_config({}, ["model.augment.policy=[rotate]"])
     with pytest.raises(ConfigError, match=r"model\.augment\.p: must be in \[0, 1\] \(got 1\.5\)"):
         load_config({}, ["model.augment.p=1.5"])
+    with pytest.raises(ConfigError, match=r"shared names \['cutout'\], which model.augment.policy \['color'\]"):
+        load_config({}, ["model.augment.policy=[color]", "model.augment.shared=[cutout]"])
     cfg = GANConfig.model_validate({"augment": {}, "generator": {"arch": "mlp"}, "discriminator": {"arch": "mlp"}})
     with pytest.raises(ConfigError, match=r"vectors of shape \(2,\); set model.augment: null"):
         cfg.build((2,), None, torch.device("cpu"))

@@ -12,11 +12,14 @@ gradient flows through them. The policies are the paper's:
 * ``cutout``: a square of half the side, set to zero (always wholly inside the image; the paper's may be clipped
   by the border, which makes it smaller there).
 
-Every image draws its own parameters, and every batch its own: the real and the fake batch are augmented apart,
-as in the paper, so D cannot tell them by a shared transform. The draws come from a private generator on the
-recipe's device, reseeded from the run's seed and the step at every training step: no host synchronisation, the
-global RNG is untouched (``p: 0`` trains bit for bit as without augmentation), and a resumed run draws the same
-parameters as one that never stopped.
+Every image draws its own parameters, and by default every batch its own: the real and the fake batch are augmented
+apart, as in the paper's code, so D cannot tell them by a shared transform. The policies named in ``shared`` are
+instead drawn once per training step: image i of every batch of the step (the real and the fake batch of D's step,
+the fakes of G's loss) gets the same parameters and the same choice of whether the policy applies, the reading of
+"the same random transform on real and fake images" that pairs real i with fake i. The draws come from private
+generators on the recipe's device, reseeded from the run's seed and the step at every training step: no host
+synchronisation, the global RNG is untouched (``p: 0`` trains bit for bit as without augmentation), and a resumed
+run draws the same parameters as one that never stopped.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ class AugmentConfig(Section):
     p: Annotated[float, Range(ge=0, le=1)] = 1.0
     """Probability that each policy is applied to an image (drawn per image and policy; color's three changes go
     together); 1, the paper's choice, transforms every image."""
+    shared: tuple[Policy, ...] = ()
+    """Policies whose parameters every batch of a training step shares image by image (real i and fake i get the
+    same shift, say); the others are drawn apart for every batch, as in the paper."""
 
     @model_validator(mode="after")
     def _distinct(self) -> AugmentConfig:
@@ -49,6 +55,12 @@ class AugmentConfig(Section):
             raise ValueError(
                 f"model.augment.policy must name each of color, translation, cutout at most once and at least one "
                 f"of them, got {list(self.policy)}; set model.augment: null to switch augmentation off"
+            )
+        unused = [name for name in self.shared if name not in self.policy]
+        if unused:
+            raise ValueError(
+                f"model.augment.shared names {unused}, which model.augment.policy {list(self.policy)} does not "
+                "apply; add them to the policy or remove them from shared"
             )
         return self
 
@@ -137,21 +149,28 @@ class DiffAugment:
 
     Call :meth:`reseed` at the start of every training step; each call then draws fresh parameters per image from
     the step's stream, so the n-th batch augmented in a step gets the same parameters in every run of that step.
+    The shared policies draw from a second stream that restarts at every call, so every batch of the step reads
+    the same draws from it.
     """
 
     def __init__(self, cfg: AugmentConfig, device: torch.device, seed: int):
         self.cfg = cfg
         self.seed = seed
         self.generator = torch.Generator(device=device)
+        self.shared_generator = torch.Generator(device=device)
+        self._shared_seed = 0
 
     def reseed(self, step: int, rank: int = 0) -> None:
-        """Start the parameter stream of training ``step`` (of process ``rank``: its own images, its own draws)."""
+        """Start the parameter streams of training ``step`` (of process ``rank``: its own images, its own draws)."""
         self.generator.manual_seed(mixed_seed(self.seed, step, rank))
+        self._shared_seed = mixed_seed(self.seed, step, rank, 1)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        self.shared_generator.manual_seed(self._shared_seed)
         for name in self.cfg.policy:
-            augmented = POLICIES[name](x, self.generator)
-            chosen = _uniform(x, self.generator) < self.cfg.p
+            generator = self.shared_generator if name in self.cfg.shared else self.generator
+            augmented = POLICIES[name](x, generator)
+            chosen = _uniform(x, generator) < self.cfg.p
             x = torch.where(_per_image(chosen), augmented, x)
         return x
 
