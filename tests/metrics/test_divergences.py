@@ -3,8 +3,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from scipy.spatial.distance import jensenshannon
 
-from genlab.metrics.divergences import emd, js_divergence, kl_divergence, wasserstein1
+from genlab.metrics.divergences import emd, js_distance, js_divergence, kl_divergence, total_variation, wasserstein1
 
 BINOMIAL = np.array([0.36, 0.48, 0.16])  # Binomial(2, 0.4) on {0, 1, 2}
 UNIFORM = np.full(3, 1 / 3)
@@ -15,6 +16,10 @@ def test_binomial_against_uniform_worked_example():
     assert kl_divergence(UNIFORM, BINOMIAL) == pytest.approx(0.097455, abs=1e-6)
     assert js_divergence(BINOMIAL, UNIFORM) == pytest.approx(0.0224599, abs=1e-7)
     assert js_divergence(UNIFORM, BINOMIAL) == pytest.approx(js_divergence(BINOMIAL, UNIFORM), rel=1e-12)
+    # (|0.36 - 1/3| + |0.48 - 1/3| + |0.16 - 1/3|) / 2 = (0.02667 + 0.14667 + 0.17333) / 2: the event {0, 1}
+    assert total_variation(BINOMIAL, UNIFORM) == pytest.approx(0.52 / 3, abs=1e-12)
+    assert total_variation(BINOMIAL, UNIFORM) == pytest.approx(BINOMIAL[:2].sum() - UNIFORM[:2].sum(), abs=1e-12)
+    assert js_distance(BINOMIAL, UNIFORM) == pytest.approx(0.1498661, abs=1e-7)  # sqrt(0.0224599)
 
 
 def test_two_unit_impulses_five_apart_worked_example():
@@ -22,6 +27,8 @@ def test_two_unit_impulses_five_apart_worked_example():
     p, q = np.eye(6)[0], np.eye(6)[5]
     assert kl_divergence(p, q) == math.inf
     assert js_divergence(p, q) == pytest.approx(math.log(2), rel=1e-15)
+    assert js_distance(p, q) == pytest.approx(math.sqrt(math.log(2)), rel=1e-15)
+    assert total_variation(p, q) == 1.0
     assert wasserstein1(support, support, p, q) == pytest.approx(5.0, rel=1e-12)
     assert wasserstein1([0.0], [5.0]) == pytest.approx(5.0)  # the same as samples
 
@@ -39,6 +46,19 @@ def test_js_is_bounded_by_ln2_on_random_distributions():
     for _ in range(20):
         p, q = rng.dirichlet(np.full(5, 0.3)), rng.dirichlet(np.full(5, 0.3))
         assert 0.0 <= js_divergence(p, q) <= math.log(2)
+
+
+def test_tv_and_js_distance_agree_with_scipy_and_obey_their_bounds():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        p, q, r = (rng.dirichlet(np.full(6, 0.5)) for _ in range(3))
+        assert js_distance(p, q) == pytest.approx(jensenshannon(p, q), rel=1e-9)
+        assert total_variation(p, q) == pytest.approx(0.5 * np.abs(p - q).sum(), rel=1e-12)
+        assert total_variation(p, q) <= math.sqrt(kl_divergence(p, q) / 2) + 1e-12  # Pinsker
+        assert js_distance(p, r) <= js_distance(p, q) + js_distance(q, r) + 1e-12  # a metric, unlike JS itself
+    assert total_variation([3, 1], [1, 3]) == pytest.approx(0.5)  # counts are normalised
+    with pytest.raises(ValueError, match="same support"):
+        total_variation([0.5, 0.5], [1 / 3] * 3)
 
 
 def test_wasserstein1_with_weights_matches_the_cdf_integral():

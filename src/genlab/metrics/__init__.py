@@ -2,14 +2,15 @@
 
 Functions on arrays (numpy or torch, shape (N, D)) return plain floats, a (mean, std) pair where there are both:
 ``frechet_distance``, ``fid_from_features``, ``kid``, ``inception_score``, ``precision_recall``,
-``density_coverage``, ``kl_divergence``, ``js_divergence``, ``wasserstein1``, ``emd``, ``memorisation``,
-``linear_probe``, ``stacked_mnist_modes``, ``mode_stats``. :class:`Evaluator` and ``genlab eval`` apply them to
-generated images through a feature extractor (:mod:`genlab.metrics.features`); the metrics it applies come from
-the registry :data:`METRICS` (:mod:`genlab.metrics.base`), which every metric module adds itself to.
+``density_coverage``, ``kl_divergence``, ``js_divergence``, ``js_distance``, ``total_variation``, ``wasserstein1``,
+``emd``, ``memorisation``, ``linear_probe``, ``stacked_mnist_modes``, ``mode_stats``. :class:`Evaluator` and
+``genlab eval`` apply them to generated images through a feature extractor (:mod:`genlab.metrics.features`); the
+metrics it applies come from the registry :data:`METRICS` (:mod:`genlab.metrics.base`), which every metric module
+adds itself to.
 """
 
 from genlab.metrics.base import METRICS, EvalConfig, Metric, MetricInputs
-from genlab.metrics.divergences import emd, js_divergence, kl_divergence, wasserstein1
+from genlab.metrics.divergences import emd, js_distance, js_divergence, kl_divergence, total_variation, wasserstein1
 from genlab.metrics.evaluate import EvalResult, Evaluator
 from genlab.metrics.features import load_classifier, make_extractor
 from genlab.metrics.frechet import feature_statistics, fid_from_features, frechet_distance
@@ -41,6 +42,7 @@ __all__ = [
     "fid_from_features",
     "frechet_distance",
     "inception_score",
+    "js_distance",
     "js_divergence",
     "kid",
     "kl_divergence",
@@ -53,5 +55,6 @@ __all__ = [
     "nearest_neighbour_scores",
     "precision_recall",
     "stacked_mnist_modes",
+    "total_variation",
     "wasserstein1",
 ]

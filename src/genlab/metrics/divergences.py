@@ -1,7 +1,8 @@
 """Divergences and transport distances between distributions, the quantities GAN objectives minimise.
 
-KL and JS compare probability vectors on a shared discrete support; they see only how mass overlaps, so two
-distributions with disjoint supports are at KL = inf and JS = ln 2 however far apart they are. The earth mover's
+KL, JS, the JS distance and the total variation distance compare probability vectors on a shared discrete support;
+they see only how mass overlaps, so two distributions with disjoint supports are at KL = inf, JS = ln 2 and
+TV = 1 however far apart they are. The earth mover's
 (Wasserstein-1) distance also sees how far the mass has to move, which is why WGAN uses it: :func:`wasserstein1`
 for 1-D distributions, :func:`emd` for equal-size point sets in any dimension.
 
@@ -62,6 +63,24 @@ def js_divergence(p: np.ndarray | torch.Tensor, q: np.ndarray | torch.Tensor) ->
     m = (p + q) / 2
     value = (rel_entr(p, m).sum() + rel_entr(q, m).sum()) / 2
     return float(min(max(value, 0.0), math.log(2)))
+
+
+def js_distance(p: np.ndarray | torch.Tensor, q: np.ndarray | torch.Tensor) -> float:
+    """The Jensen-Shannon distance sqrt(JS(p, q)) in sqrt-nats: unlike the divergence, a metric (it obeys the
+    triangle inequality, seed 001), so distances between several models can be compared and added. At most
+    sqrt(ln 2), for disjoint supports."""
+    return math.sqrt(js_divergence(p, q))
+
+
+def total_variation(p: np.ndarray | torch.Tensor, q: np.ndarray | torch.Tensor) -> float:
+    """Total variation distance sup_A |p(A) - q(A)| = (1/2) sum_i |p_i - q_i|, in [0, 1].
+
+    The largest difference in probability the two distributions give to any one event (the best set A is where
+    p > q); 1 exactly when the supports are disjoint. Inputs are normalised as in :func:`kl_divergence`; Pinsker's
+    inequality bounds it by sqrt(KL / 2).
+    """
+    p, q = _pair(p, q)
+    return float(min(np.abs(p - q).sum() / 2, 1.0))
 
 
 def _weights(w: np.ndarray | torch.Tensor | None, values: np.ndarray, name: str) -> np.ndarray | None:
