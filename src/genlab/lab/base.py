@@ -16,10 +16,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from genlab.build import build_trainer
+from genlab.config import load_config
 from genlab.errors import ConfigError
 from genlab.fileio import write_json
 from genlab.objectives import Objective
 from genlab.registry import Registry
+from genlab.train import RunDir
 from genlab.viz.figures import save_figure as viz_save_figure
 
 
@@ -69,6 +72,14 @@ def train_frozen_d(
         if schedule is not None:
             schedule.step()
     return float(loss.detach())
+
+
+def train_preset(preset: str, run_dir: Path, seed: int, overrides: list[str]) -> None:
+    """Train a ready config with genlab's own trainer into ``run_dir``, on the CPU and quietly (no progress bar,
+    JSON-lines log only), so that an experiment shows what ``genlab train`` does rather than a second loop."""
+    quiet = [f"seed={seed}", "device=cpu", "train.progress=false", "train.loggers=[jsonl]"]
+    cfg = load_config(preset, [*quiet, *overrides])
+    build_trainer(cfg, RunDir.create(run_dir, cfg.name)).fit()
 
 
 @contextmanager

@@ -15,13 +15,11 @@ import numpy as np
 import torch
 
 from genlab import keys
-from genlab.build import build_trainer
-from genlab.config import load_config
 from genlab.data.toy import MIXTURES
-from genlab.lab.base import LABS, LabResult, save_figure
+from genlab.lab.base import LABS, LabResult, save_figure, train_preset
 from genlab.metrics.modes import MODE_SAMPLES
 from genlab.runs import open_run
-from genlab.train import RunDir, read_metrics
+from genlab.train import read_metrics
 from genlab.train.checkpoint import list_checkpoints, load_checkpoint
 
 OBJECTIVES = {"nonsaturating": "nonsaturating-ring8", "minimax": "minimax-ring8", "r1": "r1-ring8"}
@@ -31,19 +29,9 @@ STEPS, EVERY = 1200, 200
 
 
 def _train(preset: str, run_dir: Path, seed: int) -> None:
-    overrides = [
-        f"seed={seed}",
-        "device=cpu",
-        f"train.steps={STEPS}",
-        f"train.sample_every={EVERY}",
-        f"train.checkpoint_every={EVERY}",
-        f"train.log_every={EVERY}",
-        f"train.keep_checkpoints={STEPS // EVERY}",
-        "train.progress=false",
-        "train.loggers=[jsonl]",
-    ]
-    cfg = load_config(preset, overrides)
-    build_trainer(cfg, RunDir.create(run_dir, cfg.name)).fit()
+    snapshots = [f"train.{key}={EVERY}" for key in ("sample_every", "checkpoint_every", "log_every")]
+    kept = f"train.keep_checkpoints={STEPS // EVERY}"
+    train_preset(preset, run_dir, seed, [f"train.steps={STEPS}", kept, *snapshots])
 
 
 def _modes_over_time(run_dir: Path) -> dict[str, list]:

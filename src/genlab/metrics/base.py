@@ -84,7 +84,7 @@ class EvalConfig(Section):
     n: Annotated[int, Range(ge=2)] = 10_000
     """Generated samples per evaluation (and real ones, capped by the real split's size)."""
     metrics: tuple[str, ...] = ("fid", "kid", "pr")
-    """Names from the metric registry: fid, kid, is, pr, dc, modes, mem, probe, classwise (see `genlab eval
+    """Names from the metric registry: fid, kid, is, pr, dc, modes, mem, probe, support, classwise (see `genlab eval
     --help`), and any metric registered by user code."""
     features: str = "auto"
     """auto (the data set's shipped classifier; raw points for ring8/grid25), inception, raw, a shipped
