@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from genlab.errors import GenlabError
-from genlab.latent.arithmetic import LabelledLatents, arithmetic, label_latents
+from genlab.latent.arithmetic import LabelledLatents, arithmetic, label_latents, pixel_arithmetic
 from genlab.latent.attributes import ink, slant
 
 
@@ -27,6 +27,15 @@ def test_queries_filter_by_class_then_take_quartiles_within_it():
 def test_arithmetic_of_group_means():
     a, b, c = torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([[1.0, 1.0]]), torch.tensor([[0.0, 5.0]])
     assert torch.equal(arithmetic(a, b, c), torch.tensor([1.0, 7.0]))
+
+
+def test_pixel_arithmetic_by_hand_and_clipped_to_the_image_range():
+    a = torch.tensor([[[[0.5, 1.0]]], [[[0.5, 0.0]]]])  # (2, 1, 1, 2): mean (0.5, 0.5)
+    b = torch.tensor([[[[-0.5, 0.5]]]])
+    c = torch.tensor([[[[0.5, 0.75]]]])
+    assert torch.equal(pixel_arithmetic(a, b, c), torch.tensor([[[[1.0, 0.75]]]]))  # 0.5 + 0.5 + 0.5 clipped to 1
+    with pytest.raises(ValueError, match="one shape"):
+        pixel_arithmetic(a, b, torch.zeros(1, 1, 2, 2))
 
 
 def test_with_a_linear_generator_ink_obeys_the_arithmetic():

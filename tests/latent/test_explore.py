@@ -77,6 +77,12 @@ def test_arithmetic_keeps_the_class_of_c_and_adds_the_ink_of_a_minus_b(digits_ru
     found = genlab.arithmetic(digits_run, "ink=high", "ink=low", "class=1", n=1000, members=8, device="cpu")
     assert found.numbers["result_ink"] > found.numbers["mean_c_ink"], found.numbers
     assert found.path.is_file()
+    # the pixel-space baseline is a last row of one image, read by the classifier like the z result
+    assert 0 <= found.numbers["pixel_result_class"] < 10
+    assert all(0.1 <= found.numbers[key] <= 1 for key in ("result_confidence", "pixel_result_confidence"))
+    with Image.open(found.path) as figure:
+        rows_of_16 = figure.size[1] / (figure.size[0] / (8 + 1))  # 9 images per row, square cells
+    assert round(rows_of_16) == 5
 
 
 def test_sampling_with_truncation_stays_near_the_average_image(digits_run):

@@ -22,6 +22,7 @@ from genlab.errors import ConfigError
 from genlab.fileio import write_json
 from genlab.objectives import Objective
 from genlab.registry import Registry
+from genlab.runs import OpenRun, open_run
 from genlab.train import RunDir
 from genlab.viz.figures import save_figure as viz_save_figure
 
@@ -80,6 +81,14 @@ def train_preset(preset: str, run_dir: Path, seed: int, overrides: list[str]) ->
     quiet = [f"seed={seed}", "device=cpu", "train.progress=false", "train.loggers=[jsonl]"]
     cfg = load_config(preset, [*quiet, *overrides])
     build_trainer(cfg, RunDir.create(run_dir, cfg.name)).fit()
+
+
+def trained_gan(preset: str, out: Path, seed: int, steps: int) -> OpenRun:
+    """``preset`` trained for ``steps`` steps into ``out/runs/gan`` (no sample grids, one log line), opened on the
+    CPU: the generator the experiments that need a trained GAN measure."""
+    overrides = [f"train.steps={steps}", "train.sample_every=0", f"train.log_every={steps}"]
+    train_preset(preset, out / "runs" / "gan", seed, overrides)
+    return open_run(out / "runs" / "gan", device="cpu")
 
 
 @contextmanager

@@ -25,14 +25,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genlab.config import read_run_config
 from genlab.data import load_dataset
 from genlab.images import enlarged_grid
-from genlab.lab.base import LABS, LabResult, save_figure, train_preset
+from genlab.lab.base import LABS, LabResult, save_figure, trained_gan
 from genlab.metrics import EvalConfig, Evaluator
 from genlab.metrics.support import SupportEstimate, closest_pool_pairs, duplicate_threshold, support_size
-from genlab.runs import open_run
-from genlab.train import RunDir
 
 PRESET = "dcgan-digits"
 STEPS = 1500
@@ -72,18 +69,15 @@ def _figure(estimates: dict[str, SupportEstimate], pairs: torch.Tensor, distance
 @LABS.register("birthday")
 def birthday(out: Path, seed: int) -> LabResult:
     """Train the GAN into ``out/runs/gan``, estimate the three supports and draw ``birthday.png``."""
-    run_dir = out / "runs" / "gan"
-    train_preset(PRESET, run_dir, seed, [f"train.steps={STEPS}", "train.sample_every=0", f"train.log_every={STEPS}"])
-    data = read_run_config(RunDir(run_dir)).data
-    evaluator = Evaluator(EvalConfig(metrics=("support",)), data, torch.device("cpu"))
-    train_images = load_dataset(data).images
+    run = trained_gan(PRESET, out, seed, STEPS)
+    train_images = load_dataset(run.config.data).images
+    evaluator = Evaluator(EvalConfig(metrics=("support",)), run.config.data, torch.device("cpu"))
     n = len(train_images)
     tau = duplicate_threshold(
         evaluator.reference("train").extracted.features, evaluator.reference("test").extracted.features
     )
-    recipe = open_run(run_dir, device="cpu").recipe
     with torch.no_grad():
-        generated = recipe.sample(n, generator=torch.Generator().manual_seed(seed))
+        generated = run.recipe.sample(n, generator=torch.Generator().manual_seed(seed))
     copies = train_images[torch.randint(0, COPIED, (n,), generator=torch.Generator().manual_seed(seed))]
     sources = {"real": train_images, "gan": generated, "copies": copies}
     features = {name: evaluator.extractor(images).features for name, images in sources.items()}

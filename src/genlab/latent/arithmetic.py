@@ -75,3 +75,14 @@ def arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tenso
         if group.ndim != 2 or len(group) == 0:
             raise ValueError(f"group {name} must be a non-empty (n, d) batch of latent vectors")
     return a.mean(dim=0) - b.mean(dim=0) + c.mean(dim=0)
+
+
+def pixel_arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """The same operation on three groups of images (n_i, C, H, W) in [-1, 1]: one image (1, C, H, W), clipped to
+    [-1, 1]. The baseline of seed 002: averaging and subtracting pixels overlays strokes, where the generator
+    applied to z-arithmetic draws one new digit."""
+    shapes = {tuple(group.shape[1:]) for group in (a, b, c)}
+    if len(shapes) != 1 or a.ndim != 4:
+        raise ValueError(f"pixel arithmetic needs three batches of images of one shape, got shapes {sorted(shapes)}")
+    flat = arithmetic(a.flatten(1), b.flatten(1), c.flatten(1))
+    return flat.view(1, *a.shape[1:]).clamp(-1, 1)

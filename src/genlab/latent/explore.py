@@ -22,7 +22,7 @@ from genlab.errors import GenlabError
 from genlab.fileio import ensure_writable, write_json
 from genlab.generators import OpenModel, open_model
 from genlab.images import save_png
-from genlab.latent.arithmetic import LabelledLatents, label_latents
+from genlab.latent.arithmetic import LabelledLatents, label_latents, pixel_arithmetic
 from genlab.latent.arithmetic import arithmetic as latent_arithmetic
 from genlab.latent.attributes import attribute_functions
 from genlab.latent.directions import Method, direction_from_labels, entanglement, move
@@ -187,7 +187,10 @@ def arithmetic(
     """G(mean(a) − mean(b) + mean(c)) for three queries over ``n`` labelled samples (``members`` of each group used).
 
     Rows of the figure: the members of a, b and c with G of their mean last, then the result and ``variations``
-    neighbours. The numbers compare the result's class and attributes with those of G(mean c). A conditional
+    neighbours, then the baseline that z-arithmetic has to beat (seed 002): the same operation on the members'
+    images, mean(G(a)) − mean(G(b)) + mean(G(c)) in pixel space (clipped to the image range). The numbers compare
+    the result's class and attributes with those of G(mean c), and the classifier's reading (class, confidence) of
+    the z result with that of the pixel result: an overlay of strokes rather than a new digit. A conditional
     generator decodes each group with its members' classes and the result with the class of c.
     """
     check_arguments(n=(n, COUNT), seed=(seed, SEED))
@@ -211,22 +214,30 @@ def arithmetic(
         own = samples.requested[chosen[name]][:count]
         return torch.cat([own, own[:1].repeat(count - len(own))])
 
-    rows = []
+    rows, members_images = [], {}
     with torch.no_grad():
         for name in "abc":
             group = torch.cat([z[name], z[name].mean(0, keepdim=True)])
-            rows.append(_pad_row(recipe.decode(group, labels_of(name, len(group))), width))
+            decoded = recipe.decode(group, labels_of(name, len(group)))
+            members_images[name] = decoded[: len(z[name])]
+            rows.append(_pad_row(decoded, width))
         result_z = torch.cat([result[None], result + VARIATION_STD * noise])
         c_labels = labels_of("c", 1)
         result_images = recipe.decode(result_z, None if c_labels is None else c_labels.repeat(len(result_z)))
         rows.append(_pad_row(result_images, width))
+        pixel_result = pixel_arithmetic(*(members_images[name] for name in "abc"))
+        rows.append(_pad_row(pixel_result, width))
     mean_c = rows[2][len(z["c"]) : len(z["c"]) + 1]
     numbers: dict[str, object] = {"queries": {"a": a, "b": b, "c": c}, "members": members, "n": n, "seed": seed}
     numbers["result_class"] = int(clf.predict(result_images[:1])[0])
     numbers["neighbour_classes"] = clf.predict(result_images[1:]).tolist()
+    numbers["pixel_result_class"] = int(clf.predict(pixel_result)[0])
+    confidence = clf(torch.cat([result_images[:1], pixel_result])).probabilities.max(dim=1).values
+    numbers["result_confidence"], numbers["pixel_result_confidence"] = (float(p) for p in confidence)
     for name, fn in attribute_functions(["ink", "slant"], clf).items():
         numbers[f"result_{name}"] = float(fn(result_images[:1])[0])
         numbers[f"mean_c_{name}"] = float(fn(mean_c)[0])
+        numbers[f"pixel_result_{name}"] = float(fn(pixel_result)[0])
     return _numbers(_figure(figure, torch.cat(rows), width), numbers)
 
 
