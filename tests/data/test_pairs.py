@@ -7,10 +7,12 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from genlab.data import DataConfig, load_dataset
+from genlab.data import DataConfig, StreamedSet, load_dataset, open_dataset
 from genlab.data.pairs import BLUR_RADIUS, blur, mask, outline, split_pair
 from genlab.data.sampler import Sampler
 from genlab.errors import DataError
+
+from .test_streaming import write_folder
 
 
 def test_the_outline_of_a_filled_square_is_its_two_pixel_border_ring():
@@ -96,3 +98,11 @@ def test_bad_pairs_are_clear_errors(tmp_path):
         DataConfig(name="digits", pair="inputs")
     with pytest.raises(DataError, match=r"data.pair and data.style do not apply"):
         load_dataset(DataConfig(name="ring8", pair="blur"))
+
+
+def test_a_streamed_folder_gives_the_pairs_the_folder_in_memory_holds(tmp_path):
+    cfg = DataConfig(name="folder", path=str(write_folder(tmp_path / "photos")), size=8, pair="edges")
+    streamed, _ = open_dataset(cfg.model_copy(update={"loader": "stream"}))
+    in_memory, _ = open_dataset(cfg.model_copy(update={"loader": "memory"}))
+    assert isinstance(streamed, StreamedSet) and streamed.shape == in_memory.shape == (6, 8, 8)
+    assert torch.equal(streamed.take(torch.arange(4)), in_memory.images[:4])

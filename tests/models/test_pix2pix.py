@@ -3,18 +3,26 @@ translate command, and clear errors."""
 
 from __future__ import annotations
 
+import json
 import math
 
+import onnxruntime
 import pytest
 import torch
 import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+import genlab
+from genlab.cli import main
 from genlab.config import load_config
 from genlab.data import Batch, DataConfig, load_dataset
+from genlab.data.folder import save_images
 from genlab.data.pairs import split_pair
 from genlab.errors import ConfigError, GenlabError
+from genlab.export import export_generator
+from genlab.generators import CONFIG_NAME, load_export
+from genlab.images import make_grid, save_png
 
 from ..train.helpers import assert_same, straight_and_resumed, train
 
@@ -105,9 +113,6 @@ def test_paired_training_learns_to_fill_in_the_outlines(trained):
 
 
 def test_the_translate_command_writes_the_translations(trained, tmp_path, capsys):
-    from genlab.cli import main
-    from genlab.images import make_grid, save_png
-
     inputs = split_pair(load_dataset(DataConfig(**PAIRS, split="test")).images[:3])[0]
     for i, image in enumerate(inputs):
         save_png(make_grid(image[None], padding=0), tmp_path / "in" / f"o{i}.png")
@@ -116,9 +121,25 @@ def test_the_translate_command_writes_the_translations(trained, tmp_path, capsys
     read = lambda folder: load_dataset(DataConfig(name="folder", path=str(tmp_path / folder), size=16)).images  # noqa: E731
     assert torch.allclose(read("out"), trained.recipe.translate(read("in")), atol=1.01 / 127.5)
     with pytest.raises(GenlabError, match="translates one way"):
-        import genlab
-
         genlab.translate(trained.run.path, tmp_path / "in", tmp_path / "back", direction="b2a")
+
+
+def test_an_export_translates_as_the_run(trained, tmp_path):
+    folder = export_generator(trained.run.path, tmp_path / "export").folder
+    config = json.loads((folder / CONFIG_NAME).read_text())
+    assert config["kind"] == "paired"
+    assert config["parts"] == {"generator": {"inputs": {"images": [1, 16, 16]}, "outputs": {"translated": [1, 16, 16]}}}
+    inputs = split_pair(load_dataset(DataConfig(**PAIRS, split="test", limit=4)).images)[0]
+    save_images(inputs, tmp_path / "in")
+    ours = genlab.translate(folder, tmp_path / "in", tmp_path / "from-export")
+    theirs = genlab.translate(trained.run.path, tmp_path / "in", tmp_path / "from-run")
+    assert [p.read_bytes() for p in ours] == [p.read_bytes() for p in theirs] and len(ours) == 4
+    translated = genlab.load_run(trained.run.path, "cpu").translate(inputs)
+    with torch.no_grad():
+        assert torch.equal(load_export(folder).parts["generator"](inputs), translated)
+    session = onnxruntime.InferenceSession(str(folder / "generator.onnx"), providers=["CPUExecutionProvider"])
+    (onnx_translated,) = session.run(None, {"images": inputs.numpy()})
+    assert abs(onnx_translated - translated.numpy()).max() < 1e-5
 
 
 def test_resume_continues_exactly(tmp_path):
