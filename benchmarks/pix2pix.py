@@ -11,12 +11,15 @@ that of the targets (1: as sharp as real digits; blurry outputs fall below, nois
 issue's target: pix2pix's sharpness above the baseline's, with its L1 error within ``BOUND`` x the baseline's.
 One JSON line per run is appended to ``benchmarks/pix2pix.jsonl``; a Markdown table is printed, and the first
 seed's translations of 12 test pairs are drawn in ``benchmarks/figures/pix2pix-PAIR.png``, one column per pair,
-rows input | L1 only | pix2pix | target.
+rows input | L1 only | pix2pix | target. Last, the cost of the adversarial term: the fastest of ``--repeats``
+interleaved timings of 100 training steps of each arm (one thread), which the machine's other load disturbs less
+than the runs' wall times.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import tempfile
@@ -26,8 +29,8 @@ from pathlib import Path
 import torch
 
 from genlab import api
-from genlab.config import read_run_config
-from genlab.data import load_dataset
+from genlab.config import load_config, read_run_config
+from genlab.data import Batch, load_dataset
 from genlab.data.pairs import split_pair
 from genlab.images import enlarged_grid, save_png
 from genlab.train import RunDir
@@ -72,12 +75,29 @@ def one_run(arm: str, pair: str, seed: int, steps: int, n: int, folder: Path) ->
     return row, torch.stack([inputs[:SHOWN], outputs[:SHOWN], targets[:SHOWN]])
 
 
+def step_seconds(pair: str, repeats: int, steps: int = 100) -> dict[str, float]:
+    """The fastest of ``repeats`` timings of ``steps`` training steps of each arm, interleaved, on one batch."""
+    fastest = dict.fromkeys(ARMS, float("inf"))
+    for _ in range(repeats):
+        for arm, overrides in ARMS.items():
+            cfg = load_config("pix2pix-mnist", [f"data.pair={pair}", "device=cpu", *overrides])
+            pairs = load_dataset(cfg.data.model_copy(update={"limit": cfg.train.batch_size})).images
+            recipe = cfg.model.build(tuple(pairs.shape[1:]), None, torch.device("cpu"))
+            same_batch = itertools.repeat(Batch(pairs, None)).__next__
+            start = time.perf_counter()
+            for step in range(steps):
+                recipe.train_step(same_batch, step)
+            fastest[arm] = min(fastest[arm], (time.perf_counter() - start) / steps)
+    return fastest
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pair", default="mask", choices=["edges", "blur", "mask"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--n", type=int, default=2000, help="held-out test pairs")
+    parser.add_argument("--repeats", type=int, default=3, help="timings of 100 steps per arm for the cost line")
     args = parser.parse_args()
     torch.set_num_threads(1)  # the project's VM shares its two cores
     rows, shown = [], {}
@@ -106,6 +126,12 @@ def main() -> None:
     print(f"figure: {save_png(picture, FIGURE.with_name(FIGURE.name.format(pair=args.pair)))}")
     met = means["pix2pix"][1] > means["l1"][1] and means["pix2pix"][0] <= BOUND * means["l1"][0]
     print(f"target (sharper, L1 within {BOUND} x the baseline's): {'met' if met else 'missed'}")
+    cost = step_seconds(args.pair, args.repeats)
+    slower = cost["pix2pix"] / cost["l1"]
+    print(
+        f"cost per step (fastest of {args.repeats}): pix2pix {cost['pix2pix'] * 1e3:.1f} ms, L1 only "
+        f"{cost['l1'] * 1e3:.1f} ms ({slower:.2f}x)"
+    )
 
 
 if __name__ == "__main__":
