@@ -11,6 +11,8 @@ output for this input?" patch by patch. With any genlab objective's losses J_D a
 The L1 term alone already gets the low frequencies right but, averaging over every plausible output, blurs them;
 the adversarial term, which a blurry patch does not fool, restores the sharp detail. ``adversarial_weight: 0`` is
 the L1-only baseline (no discriminator is built or trained). As in the paper, D is updated first on each step.
+Seed 000's layout-to-photograph example (Chen and Koltun 2017) is the same paired task, learned there with a
+cascade of refinement modules and a feature-matching loss instead of a U-Net and a discriminator.
 """
 
 from __future__ import annotations
