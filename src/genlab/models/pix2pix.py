@@ -6,13 +6,15 @@ judges pairs, (x, y) as real and (x, G(x)) as fake, concatenated on the channels
 output for this input?" patch by patch. With any genlab objective's losses J_D and J_G on D's scores,
 
     D minimises  J_D(D(x, y), D(x, G(x)))
-    G minimises  w_adv * J_G(D(x, G(x))) + lambda * ||y - G(x)||_1           (paper: nonsaturating, lambda = 100)
+    G minimises  w_adv * J_G(D(x, G(x))) + lambda * mean |y - G(x)|           (paper: nonsaturating, lambda = 100)
+
+(the L1 distance averaged over pixels and channels, as in the paper's code).
 
 The L1 term alone already gets the low frequencies right but, averaging over every plausible output, blurs them;
 the adversarial term, which a blurry patch does not fool, restores the sharp detail. ``adversarial_weight: 0`` is
 the L1-only baseline (no discriminator is built or trained). As in the paper, D is updated first on each step.
 Seed 000's layout-to-photograph example (Chen and Koltun 2017) is the same paired task, learned there with a
-cascade of refinement modules and a feature-matching loss instead of a U-Net and a discriminator.
+cascade of refinement modules and a perceptual (VGG feature-matching) loss instead of a U-Net and a discriminator.
 """
 
 from __future__ import annotations
