@@ -48,6 +48,7 @@ class Pix2PixConfig(ModelConfig):
     recipe: str = "pix2pix"
     paired: ClassVar[bool] = True
     generator: UNetSpec = UNetSpec()
+    """The U-Net G: x -> G(x), with skips at every level and dropout as its noise."""
     discriminator: PatchSpec = PatchSpec()
     """The PatchGAN, on (input, output) pairs concatenated on the channels."""
     objective: ObjectiveField = NonSaturating()
