@@ -1,5 +1,6 @@
-"""genlab export of autoencoder, VAE and CycleGAN runs: every part loads, encodes, decodes and translates as the
-run does, its ONNX and TorchScript files give PyTorch's outputs, and a damaged config.json is explained."""
+"""genlab export of autoencoder, VAE and CycleGAN runs (pix2pix: tests/models/test_pix2pix.py): every part loads,
+encodes, decodes and translates as the run does, its ONNX and TorchScript files give PyTorch's outputs, and a damaged
+config.json is explained."""
 
 import json
 import shutil
@@ -191,7 +192,7 @@ def test_a_perceptual_autoencoder_loads_without_its_feature_network(tmp_path, mo
 def test_runs_without_a_model_to_take_out_are_refused(tmp_path):
     cfg = load_config("classifier-digits", ["train.steps=2", "train.progress=false", "device=cpu"])
     run = genlab.fit(cfg, out=tmp_path / "run").run_dir
-    needle = "holds a classifier; exports take out the models of GAN, autoencoder, VAE and CycleGAN runs"
+    needle = "holds a classifier; exports take out the models of GAN, autoencoder, VAE, CycleGAN and pix2pix runs"
     with pytest.raises(GenlabError, match=needle):
         export_generator(run, tmp_path / "export", ["safetensors"])
     with pytest.raises(GenlabError, match=needle):

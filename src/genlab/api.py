@@ -35,6 +35,7 @@ from genlab.models.autoencoder import AutoEncoder
 from genlab.models.classifier import Classifier
 from genlab.models.cyclegan import CycleGAN, Direction
 from genlab.models.finetune import pretrain_finetune as few_labels
+from genlab.models.pix2pix import ONE_WAY, Pix2Pix
 from genlab.models.prior import TruncationMode
 from genlab.models.vae import VAE, estimate_nll
 from genlab.registry import did_you_mean
@@ -293,11 +294,16 @@ def translate(
     path: str | Path, source: str | Path, out: str | Path, *, direction: Direction = "a2b", device: str = "auto"
 ) -> list[Path]:
     """Translate every image file under the folder ``source`` with a CycleGAN run or its export (``a2b``: G from
-    the run's data domain to domain_b; ``b2a``: F back) and write PNGs under ``out`` with the same relative names.
-    Images are loaded at the run's size and channels, as the source domain was."""
+    the run's data domain to domain_b; ``b2a``: F back), or a pix2pix run (``a2b`` only: inputs into targets), and
+    write PNGs under ``out`` with the same relative names. Images are loaded at the run's size and channels, as the
+    source domain was."""
     run = open_model(path, device)
-    if not isinstance(run.recipe, CycleGAN):
-        raise GenlabError(f"{run.source} holds a {run.config.model.recipe}; translating needs a CycleGAN run")
+    if not isinstance(run.recipe, CycleGAN | Pix2Pix):
+        raise GenlabError(
+            f"{run.source} holds a {run.config.model.recipe}; translating needs a CycleGAN or pix2pix run"
+        )
+    if isinstance(run.recipe, Pix2Pix) and direction != "a2b":
+        raise GenlabError(ONE_WAY)
     domain = run.config.data if direction == "a2b" else run.config.model.domain_b
     channels = run.recipe.channels["a" if direction == "a2b" else "b"]
     root, target = Path(source).expanduser(), Path(out).expanduser()

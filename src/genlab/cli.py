@@ -93,6 +93,7 @@ the KL per latent dimension and the active units, go to RUN_DIR/likelihood.json.
 TRANSLATE_EXAMPLES = """examples:
   genlab translate runs/cyclegan --input my_digits/ --out translated/        domain A -> B with G
   genlab translate runs/cyclegan --input styled/ --out back/ --direction b2a  domain B -> A with F
+  genlab translate runs/pix2pix --input outlines/ --out digits/              pix2pix: inputs -> targets
 
 Every image under --input (sub-folders too) is loaded at the run's size and written as a PNG of the same
 relative name under --out.
@@ -446,8 +447,10 @@ def _parser() -> argparse.ArgumentParser:
     nll.add_argument("--out", help="JSON file to write (default: RUN_DIR/likelihood.json)")
     nll.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
-    move = command("translate", _translate, "translate your images with a CycleGAN run", TRANSLATE_EXAMPLES)
-    move.add_argument("run", metavar="RUN_DIR", help="CycleGAN run folder, checkpoint file or exported folder")
+    move = command("translate", _translate, "translate your images with a CycleGAN or pix2pix run", TRANSLATE_EXAMPLES)
+    move.add_argument(
+        "run", metavar="RUN_DIR", help="CycleGAN or pix2pix run folder, checkpoint file or exported folder"
+    )
     move.add_argument("--input", required=True, metavar="FOLDER", help="folder of images of the source domain")
     move.add_argument("--out", required=True, metavar="DIR", help="folder to write the translations to")
     move.add_argument("--direction", default="a2b", choices=["a2b", "b2a"], help="a2b: G (default); b2a: F")

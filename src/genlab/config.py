@@ -133,6 +133,16 @@ class Config(Section):
     @model_validator(mode="after")
     def _model_fits_run(self) -> Config:
         self.model.check_batch_size(self.train.batch_size)
+        if self.model.paired and self.data.pair == "none":
+            raise ValueError(
+                f"model.recipe {self.model.recipe} translates inputs into targets and needs paired data: set "
+                "data.pair (edges, blur or mask derive the input from each image; inputs reads an npz's 'inputs')"
+            )
+        if self.data.pair != "none" and not self.model.paired:
+            raise ValueError(
+                f"data.pair stacks (input, target) pairs for paired translation; model.recipe {self.model.recipe} "
+                "trains on single images: use recipe: pix2pix, or leave data.pair out"
+            )
         completed = self.model.with_run_defaults(RunDefaults(self.train.batch_size, self.data, self.eval.features))
         return self if completed is self.model else self.model_copy(update={"model": completed})
 

@@ -9,7 +9,8 @@ uploads it as it is. The parts, by the kind of run:
 * GAN: ``model.onnx`` and ``model.pt``, the generator: z [and labels] in, images in [-1, 1] out;
 * autoencoder and VAE: ``encoder.onnx``/``.pt`` (images in; out the code, or a VAE's mean and logvar of q(z|x))
   and ``decoder.onnx``/``.pt`` (z in, images in [-1, 1] out, as the run decodes);
-* CycleGAN: ``g_ab.onnx``/``.pt`` (domain A -> B) and ``g_ba.onnx``/``.pt`` (B -> A): images in, translated out.
+* CycleGAN: ``g_ab.onnx``/``.pt`` (domain A -> B) and ``g_ba.onnx``/``.pt`` (B -> A): images in, translated out;
+* pix2pix: ``generator.onnx``/``.pt``, the U-Net: input images in, translated images out.
 """
 
 from __future__ import annotations
@@ -110,9 +111,10 @@ def export_generator(
     ema: bool = True,
     push: str | None = None,
 ) -> ExportResult:
-    """Write the model of a GAN, autoencoder, VAE or CycleGAN run into the folder ``out`` in the ``formats`` asked
-    for, with config.json, samples.png (GAN and VAE) and a README.md model card; a GAN's generator is its EMA copy
-    when it has one and ``ema``. ``push`` (a Hugging Face repo id) then uploads the folder with huggingface_hub."""
+    """Write the model of a GAN, autoencoder, VAE, CycleGAN or pix2pix run into the folder ``out`` in the
+    ``formats`` asked for, with config.json, samples.png (GAN and VAE) and a README.md model card; a GAN's generator
+    is its EMA copy when it has one and ``ema``. ``push`` (a Hugging Face repo id) then uploads the folder with
+    huggingface_hub."""
     formats = _check_formats(formats)
     if push is not None:
         needs_package(upload_folder, "huggingface_hub", "--push", "pip install huggingface_hub")
@@ -390,6 +392,17 @@ def _summary(run: OpenRun, info: GeneratorInfo | ModelInfo) -> tuple[str, str, l
             ],
         )
     coder = info.model.get("coder", {}).get("arch")
+    if info.kind == "paired":
+        return (
+            "a pix2pix translator",
+            "pix2pix, image-to-image",
+            [
+                f"The U-Net generator of a pix2pix run {made}",
+                "",
+                f"`generator` translates inputs ({cfg.data.name}, data.pair: {cfg.data.pair}) into targets; images "
+                "in [-1, 1] in and out.",
+            ],
+        )
     if info.kind == "translator":
         return (
             "CycleGAN translators",

@@ -9,9 +9,10 @@ An export's weights are ``model.safetensors`` (a format that holds tensors only)
 * ``autoencoder`` and ``vae``: the parts ``encoder`` (images -> code; a VAE's: the mean and log-variance of q(z|x))
   and ``decoder`` (z -> images in [-1, 1]);
 * ``translator`` (a CycleGAN's): the parts ``g_ab`` (domain A -> B) and ``g_ba`` (B -> A): images in, translated
-  images out.
+  images out;
+* ``paired`` (a pix2pix run's): the part ``generator``, the U-Net: input images in, translated images out.
 
-For these three config.json holds the run's model section (which rebuilds the networks), the sample shape and, per
+For these four config.json holds the run's model section (which rebuilds the networks), the sample shape and, per
 part, its inputs and outputs by name with one item's shape; the weights of part P are stored under the prefix
 ``P.``. Loading rebuilds the networks from genlab's own registries and never unpickles anything, so a downloaded
 model cannot run code.
@@ -37,9 +38,11 @@ from genlab.models import RECIPES, Recipe
 from genlab.models.autoencoder import AutoEncoderConfig
 from genlab.models.cyclegan import CycleGAN
 from genlab.models.gan import generate
+from genlab.models.pix2pix import Pix2Pix
 from genlab.nets import NETS
 from genlab.nets.conditional import conditional_generator
 from genlab.nets.translation import TranslatorSpec
+from genlab.nets.unet import UNetSpec
 from genlab.registry import did_you_mean
 from genlab.runs import OpenRun, open_run
 from genlab.schema import config_error, validate_section
@@ -58,9 +61,14 @@ CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
 TRAIN_CONFIG_NAME = "train-config.yaml"
 INSTALL = "pip install 'genlab[export]'"
 FIX = "export the run again (genlab export RUN_DIR --out DIR)"
-KINDS = {"gan": "generator", "autoencoder": "autoencoder", "vae": "vae", "cyclegan": "translator"}
+KINDS = {"gan": "generator", "autoencoder": "autoencoder", "vae": "vae", "cyclegan": "translator", "pix2pix": "paired"}
 """The kind of export of each recipe that exports."""
-PARTS = {"autoencoder": ("encoder", "decoder"), "vae": ("encoder", "decoder"), "translator": ("g_ab", "g_ba")}
+PARTS = {
+    "autoencoder": ("encoder", "decoder"),
+    "vae": ("encoder", "decoder"),
+    "translator": ("g_ab", "g_ba"),
+    "paired": ("generator",),
+}
 """The parts of each kind of export but a generator (whose one part is its generator)."""
 
 
@@ -115,14 +123,14 @@ class PartInfo:
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """The config.json of an autoencoder, VAE or translator export."""
+    """The config.json of an autoencoder, VAE, translator or paired translator export."""
 
     kind: str
-    """autoencoder, vae or translator."""
+    """autoencoder, vae, translator or paired."""
     model: dict[str, Any]
     """The run's model section: genlab's registries rebuild the parts' networks from it."""
     shape: tuple[int, ...]
-    """One sample's shape (a translator's: of domain A)."""
+    """One sample's shape (a translator's: of domain A; a paired translator's: of its input)."""
     parts: dict[str, PartInfo]
     run: str = ""
     step: int = 0
@@ -203,15 +211,18 @@ def run_generator(run: OpenRun, ema: bool = True) -> LoadedGenerator:
 
 
 def model_info(run: OpenRun) -> ModelInfo:
-    """The facts of an autoencoder, VAE or CycleGAN run's export; other runs are a GenlabError."""
+    """The facts of an autoencoder, VAE, CycleGAN or pix2pix run's export; other runs are a GenlabError."""
     cfg, recipe, shape = run.config, run.recipe, tuple(run.state["data"]["shape"])
     kind = KINDS.get(cfg.model.recipe, "")
     if kind not in PARTS:
         raise GenlabError(
-            f"{run.checkpoint} holds a {cfg.model.recipe}; exports take out the models of GAN, autoencoder, VAE and "
-            "CycleGAN runs (model.recipe: gan, autoencoder, vae or cyclegan)"
+            f"{run.checkpoint} holds a {cfg.model.recipe}; exports take out the models of GAN, autoencoder, VAE, "
+            "CycleGAN and pix2pix runs (model.recipe: gan, autoencoder, vae, cyclegan or pix2pix)"
         )
-    if kind == "translator":
+    if kind == "paired":
+        shape = recipe.shape  # the data hold (input, target) stacks; the generator takes one input
+        parts = {"generator": PartInfo({"images": shape}, {"translated": shape})}
+    elif kind == "translator":
         other = (recipe.channels["b"], *shape[1:])
         parts = {
             "g_ab": PartInfo({"images": shape}, {"translated": other}),
@@ -227,8 +238,10 @@ def model_info(run: OpenRun) -> ModelInfo:
 
 
 def model_parts(kind: str, recipe: Recipe) -> dict[str, nn.Module]:
-    """The parts of an autoencoder, VAE or CycleGAN ``recipe`` as modules, in eval mode: the decoder gives images
-    as the recipe's ``decode`` does, a VAE's encoder the mean and log-variance of q(z|x)."""
+    """The parts of an autoencoder, VAE, CycleGAN or pix2pix ``recipe`` as modules, in eval mode: the decoder gives
+    images as the recipe's ``decode`` does, a VAE's encoder the mean and log-variance of q(z|x)."""
+    if kind == "paired":
+        return {"generator": recipe.generator.eval()}
     if kind == "translator":
         return {"g_ab": recipe.g_ab.eval(), "g_ba": recipe.g_ba.eval()}
     encode = recipe.posterior if kind == "vae" else recipe.encode
@@ -332,7 +345,10 @@ def build_generator(info: GeneratorInfo, source: Path) -> nn.Module:
 
 def build_model(info: ModelInfo, source: Path, device: torch.device) -> Recipe:
     """The untrained model ``info`` describes: an autoencoder or VAE rebuilt as the run's recipe, a translator as
-    an :class:`ExportedTranslator`."""
+    an :class:`ExportedTranslator`, a paired translator as an :class:`ExportedPix2Pix`."""
+    if info.kind == "paired":
+        spec = validate_section(UNetSpec, info.model.get("generator", {}), f"{source} (model.generator)")
+        return ExportedPix2Pix(spec, info, device)
     if info.kind == "translator":
         spec = validate_section(TranslatorSpec, info.model.get("generator", {}), f"{source} (model.generator)")
         return ExportedTranslator(spec, info, device)
@@ -416,6 +432,17 @@ class ExportedTranslator(CycleGAN):
         self.g_ab = spec.build(a[0], b[0], a[-1]).to(device).eval()
         self.g_ba = spec.build(b[0], a[0], a[-1]).to(device).eval()
         self.networks, self.optimizers = {"g_ab": self.g_ab, "g_ba": self.g_ba}, {}
+
+
+class ExportedPix2Pix(Pix2Pix):
+    """The U-Net of a pix2pix export as a pix2pix that only translates (it has no discriminator), so ``genlab
+    translate`` takes the export as it takes the run."""
+
+    def __init__(self, spec: UNetSpec, info: ModelInfo, device: torch.device):
+        shape = info.parts["generator"].inputs["images"]
+        self.device, self.shape, self.channels, self.discriminator = device, shape, {"a": shape[0], "b": shape[0]}, None
+        self.generator = spec.build(shape[0], shape[0], shape[-1]).to(device).eval()
+        self.networks, self.optimizers = {"generator": self.generator}, {}
 
 
 class OpenModel(NamedTuple):

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import ValidationInfo, field_validator, model_validator
 
+from genlab.data.pairs import DERIVED, Pair, stack_pair
 from genlab.errors import DataError
 from genlab.fileio import atomic_write
 from genlab.registry import Registry
@@ -71,6 +72,10 @@ class DataConfig(Section):
     style: Literal["none", "invert", "thicken"] = "none"
     """Restyle every image after resizing: invert (white background, dark strokes) or thicken (strokes grown by
     one pixel each way, a 3x3 maximum filter). Makes a second domain out of a data set."""
+    pair: Pair = "none"
+    """Paired translation (recipe pix2pix): stack an input image in front of every image on the channels, the image
+    being the target. edges (its outline), blur (Gaussian, sigma 1 px) and mask (bottom half mid-grey) derive the
+    input from the image; inputs reads it from the npz file's 'inputs' array, aligned with its 'images'."""
     loader: Literal["auto", "memory", "stream"] = "auto"
     """folder and celeba: memory decodes every image once and keeps the set on the training device; stream reads
     each batch's files from disk in worker processes (the same batches, slower); auto streams when the set would
@@ -104,6 +109,16 @@ class DataConfig(Section):
         if attribute is not None and info.data.get("name", "celeba") != "celeba":
             raise ValueError(f"data.attribute labels CelebA images; data set '{info.data['name']}' has no attributes")
         return attribute
+
+    @field_validator("pair")
+    @classmethod
+    def _inputs_of_npz(cls, pair: str, info: ValidationInfo) -> str:
+        if pair == "inputs" and info.data.get("name") != "npz":
+            raise ValueError(
+                f"data.pair: inputs reads the 'inputs' array of an npz file; data set '{info.data.get('name')}' has "
+                "none: use name: npz, or derive the inputs (edges, blur, mask)"
+            )
+        return pair
 
 
 def class_count(labels: torch.Tensor | None, class_names: tuple[str, ...] | None) -> int | None:
@@ -163,6 +178,8 @@ class RawImages:
     images: torch.Tensor
     labels: torch.Tensor | None = None
     class_names: tuple[str, ...] | None = None
+    inputs: torch.Tensor | None = None
+    """``data.pair: inputs``: the input image of each image, in [0, 1] (N, C, H', W') like ``images``."""
 
 
 Loader = Callable[[DataConfig], RawImages]
@@ -247,14 +264,21 @@ def kept(cfg: DataConfig, count: int) -> slice:
     return slice(start, stop)
 
 
-def finish_images(images: torch.Tensor, cfg: DataConfig) -> torch.Tensor:
-    """Images in [0, 1] (N, C, H, W) as training takes them: channels, size and style of ``cfg``, values in [-1, 1].
+def finish_images(images: torch.Tensor, cfg: DataConfig, inputs: torch.Tensor | None = None) -> torch.Tensor:
+    """Images in [0, 1] (N, C, H, W) as training takes them: channels, size and style of ``cfg``, values in [-1, 1];
+    with ``data.pair``, each stacked behind its input (derived from it, or ``inputs`` finished alike).
 
     One routine for the whole set in memory and for each streamed batch, so both give the same values."""
+    images = _shaped(images, cfg)
+    if cfg.pair != "none":
+        images = stack_pair(_shaped(inputs, cfg) if inputs is not None else DERIVED[cfg.pair](images), images)
+    return images.mul(2).sub_(1)
+
+
+def _shaped(images: torch.Tensor, cfg: DataConfig) -> torch.Tensor:
     if cfg.channels is not None:
         images = set_channels(images, cfg.channels)
-    images = restyle(fit_images(images.float(), cfg.size, cfg.fit), cfg.style)
-    return images.mul(2).sub_(1)
+    return restyle(fit_images(images.float(), cfg.size, cfg.fit), cfg.style)
 
 
 def load_dataset(cfg: DataConfig) -> ImageSet:
@@ -269,13 +293,20 @@ def finish_raw(raw: RawImages, cfg: DataConfig) -> ImageSet:
     part = kept(cfg, len(raw.images))
     images, labels = raw.images[part], None if raw.labels is None else raw.labels[part]
     if images.ndim == 2:
-        if cfg.channels is not None or cfg.style != "none" or cfg.flip or cfg.random_crop is not None:
+        if (
+            cfg.channels is not None
+            or cfg.style != "none"
+            or cfg.flip
+            or cfg.random_crop is not None
+            or cfg.pair != "none"
+        ):
             raise DataError(
-                f"data set '{cfg.name}' holds vectors, not images: data.channels, data.flip, data.random_crop and "
-                "data.style do not apply"
+                f"data set '{cfg.name}' holds vectors, not images: data.channels, data.flip, data.random_crop, "
+                "data.pair and data.style do not apply"
             )
         return ImageSet(images.float(), labels, cfg.name, raw.class_names)
-    return ImageSet(finish_images(images, cfg), labels, cfg.name, raw.class_names)
+    inputs = None if raw.inputs is None else raw.inputs[part]
+    return ImageSet(finish_images(images, cfg, inputs), labels, cfg.name, raw.class_names)
 
 
 def restyle(images: torch.Tensor, style: str) -> torch.Tensor:

@@ -19,6 +19,8 @@ from genlab.fileio import atomic_write
 
 IMAGE_KEYS = ("images", "x")
 LABEL_KEYS = ("labels", "y")
+INPUT_KEY = "inputs"
+"""``data.pair: inputs``: the array of input images, one per image of the images array (its target)."""
 MAX_CLASSES = 1000
 """The most classes labels may name (ImageNet's count): a conditional model grows with it."""
 
@@ -93,15 +95,43 @@ def load_npz(cfg: DataConfig) -> RawImages:
     image_key = next((k for k in IMAGE_KEYS if k in arrays), None)
     if image_key is None:
         raise DataError(f"{path} has no 'images' (or 'x') array; it holds: {', '.join(arrays) or 'nothing'}")
-    where = f"{path}: array '{image_key}'"
-    if arrays[image_key].size == 0:
-        raise DataError(f"{where} is empty (shape {arrays[image_key].shape}); store at least one image")
-    images = to_nchw(to_unit_range(arrays[image_key], where), where)
+    images = image_array(arrays, image_key, path)
     label_key = next((k for k in LABEL_KEYS if k in arrays), None)
     labels = None
     if label_key is not None:
         labels = check_labels(arrays[label_key], len(images), f"{path}: array '{label_key}'")
-    return RawImages(torch.from_numpy(np.ascontiguousarray(images)), labels)
+    inputs = paired_inputs(arrays, images, image_key, path) if cfg.pair == "inputs" else None
+    return RawImages(images, labels, inputs=inputs)
+
+
+def image_array(arrays: dict[str, np.ndarray], key: str, path: Path) -> torch.Tensor:
+    """The array ``key`` as images in [0, 1] (N, C, H, W), checked."""
+    where = f"{path}: array '{key}'"
+    if arrays[key].size == 0:
+        raise DataError(f"{where} is empty (shape {arrays[key].shape}); store at least one image")
+    return torch.from_numpy(np.ascontiguousarray(to_nchw(to_unit_range(arrays[key], where), where)))
+
+
+def paired_inputs(arrays: dict[str, np.ndarray], targets: torch.Tensor, target_key: str, path: Path) -> torch.Tensor:
+    """The 'inputs' array, checked to align with the targets image by image: as many, of the same height and width
+    (the channels may differ: a grey half is shown beside a colour one in colour)."""
+    if INPUT_KEY not in arrays:
+        raise DataError(
+            f"data.pair: inputs needs an '{INPUT_KEY}' array in {path} beside '{target_key}' (the targets), one input "
+            f"image per target; it holds: {', '.join(arrays)}"
+        )
+    inputs = image_array(arrays, INPUT_KEY, path)
+    if len(inputs) != len(targets):
+        raise DataError(
+            f"{path}: {len(inputs)} '{INPUT_KEY}' for {len(targets)} '{target_key}'; a paired set holds one input "
+            "per target, in the same order"
+        )
+    if inputs.shape[-2:] != targets.shape[-2:]:
+        raise DataError(
+            f"{path}: the '{INPUT_KEY}' are {tuple(inputs.shape[-2:])} (H, W) and the '{target_key}' "
+            f"{tuple(targets.shape[-2:])}; the two images of a pair must be aligned pixel by pixel, at the same size"
+        )
+    return inputs
 
 
 def save_npz(path: str | Path, images: torch.Tensor, labels: torch.Tensor | None = None) -> Path:

@@ -63,7 +63,8 @@ class StreamedSet:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return (self.cfg.channels or self.files.channels, self.cfg.size, self.cfg.size)
+        channels = self.cfg.channels or self.files.channels
+        return (2 * channels if self.cfg.pair != "none" else channels, self.cfg.size, self.cfg.size)
 
     @property
     def nbytes(self) -> int:

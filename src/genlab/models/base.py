@@ -223,6 +223,8 @@ class ModelConfig(Section):
     """Settings of one recipe; ``recipe`` picks the class registered in :data:`RECIPES`."""
 
     recipe: str = "gan"
+    paired: ClassVar[bool] = False
+    """Whether the recipe trains on (input, target) pairs, which ``data.pair`` makes (and only such recipes)."""
 
     def build(self, image_shape: tuple[int, ...], num_classes: int | None, device: torch.device) -> Recipe:
         raise NotImplementedError

@@ -25,7 +25,8 @@ Sample = Callable[..., torch.Tensor]
 class PreviewGrid(Hook):
     """Every ``every`` steps, a grid of 16 fixed real images of ``data`` each beside the model's
     outputs for it (its reconstruction; for a translator, the translation and the round trip), as
-    samples/NAME-STEP.png and to the train.loggers backends under NAME."""
+    samples/NAME-STEP.png and to the train.loggers backends under NAME. Without ``with_images`` the
+    ``columns`` alone are shown (a paired translator's: input | output | target of each stacked pair)."""
 
     def __init__(
         self,
@@ -34,12 +35,14 @@ class PreviewGrid(Hook):
         columns: Callable[[torch.Tensor], list[torch.Tensor]],
         name: str,
         every: int,
+        with_images: bool = True,
     ):
         self.images = real_subset(data, PREVIEW_COLUMNS**2)[0].to(device)
-        self.columns, self.name, self.every = columns, name, every
+        self.columns, self.name, self.every, self.with_images = columns, name, every, with_images
 
     def __call__(self, moment: Moment) -> None:
-        columns = [self.images, *(out.to(self.images) for out in self.columns(self.images))]
+        columns = [self.images] if self.with_images else []
+        columns += [out.to(self.images) for out in self.columns(self.images)]
         channels = max(c.shape[1] for c in columns)  # a grey domain beside a colour one is shown in colour
         rows = torch.stack([c.expand(-1, channels, -1, -1) for c in columns], dim=1)
         picture = enlarged_grid(rows.flatten(0, 1), nrow=len(columns) * PREVIEW_COLUMNS)  # input | outputs
