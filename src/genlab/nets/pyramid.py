@@ -11,6 +11,8 @@ Lists here run coarse to fine (the order in which a pyramid is generated): entry
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 import torch.nn.functional as F
 
@@ -53,7 +55,7 @@ def gaussian_pyramid(images: torch.Tensor, levels: int) -> list[torch.Tensor]:
 def laplacian_pyramid(images: torch.Tensor, levels: int) -> list[torch.Tensor]:
     """[I_{K-1}, h_{K-2}, ..., h_0]: the coarse low-pass image, then the band-pass images coarse to fine."""
     gaussian = gaussian_pyramid(images, levels)
-    return [gaussian[0]] + [fine - up(coarse) for coarse, fine in zip(gaussian, gaussian[1:], strict=False)]
+    return [gaussian[0]] + [fine - up(coarse) for coarse, fine in itertools.pairwise(gaussian)]
 
 
 def reconstruct(pyramid: list[torch.Tensor]) -> torch.Tensor:
