@@ -115,9 +115,11 @@ class Laplacian(Recipe):
         band = self.generator.levels[k](enlarged, noise)
         return torch.cat([enlarged, gaussian[k] - enlarged], dim=1), torch.cat([enlarged, band], dim=1)
 
-    def _level_step(self, k: int, real: torch.Tensor, fake: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
-        """One D update, then one G update through the frozen D, of level ``k``; returns its losses (and what its
-        objective logs)."""
+    def _level_step(
+        self, k: int, real: torch.Tensor, fake: torch.Tensor, step: int
+    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """One D update, then one G update through the frozen D, of level ``k``: its D and G losses and what its
+        objective logs."""
         D, objective = self.discriminators[k], self.objectives[k]
         real_out, fake_out = D(real), D(fake.detach())
         d_loss = objective.d_loss(real_out, fake_out)
@@ -130,22 +132,22 @@ class Laplacian(Recipe):
         with frozen(D):
             g_loss = objective.generator_loss(D, fake, real)
             minimise(self.optimizers[f"generator_{k}"], g_loss)
-        logs = {f"{keys.LOSS_PREFIX}d_level{k}": d_loss.detach(), f"{keys.LOSS_PREFIX}g_level{k}": g_loss.detach()}
-        return logs | {f"level{k}/{name}": value for name, value in observed.items()}
+        return d_loss.detach(), g_loss.detach(), observed
 
     def train_step(self, next_batch: Callable[[], Batch], step: int) -> dict[str, torch.Tensor]:
         gaussian = gaussian_pyramid(next_batch().images, self.cfg.levels)
         levels = self.trained_levels(step)
-        per_level = [self._level_step(k, *self.real_and_fake(gaussian, k), step) for k in levels]
-        logs = {
-            keys.D_LOSS: sum(logs[f"{keys.LOSS_PREFIX}d_level{k}"] for k, logs in zip(levels, per_level, strict=True)),
-            keys.G_LOSS: sum(logs[f"{keys.LOSS_PREFIX}g_level{k}"] for k, logs in zip(levels, per_level, strict=True)),
-        }
+        totals = {keys.D_LOSS: torch.zeros((), device=self.device), keys.G_LOSS: torch.zeros((), device=self.device)}
+        per_level: dict[str, torch.Tensor] = {}
+        for k in levels:
+            d_loss, g_loss, observed = self._level_step(k, *self.real_and_fake(gaussian, k), step)
+            totals[keys.D_LOSS] += d_loss
+            totals[keys.G_LOSS] += g_loss
+            per_level |= {f"{keys.LOSS_PREFIX}d_level{k}": d_loss, f"{keys.LOSS_PREFIX}g_level{k}": g_loss}
+            per_level |= {f"level{k}/{name}": value for name, value in observed.items()}
         if self.cfg.training == "sequential":  # the same keys every step: the level, not its own losses
-            return logs | {"level": torch.tensor(float(levels[0]), device=self.device)}
-        for level_logs in per_level:
-            logs |= level_logs
-        return logs
+            return totals | {"level": torch.tensor(float(levels[0]), device=self.device)}
+        return totals | per_level
 
     def stage_end(self, steps_done: int) -> str | None:
         if self.cfg.training == "joint" or steps_done % self.cfg.level_steps:
