@@ -19,35 +19,24 @@ from genlab.nets.pyramid import up
 
 from ..train.helpers import assert_same, straight_and_resumed, train
 
-LAPLACIAN_DIGITS = {
-    "name": "laplacian-test",
-    "device": "cpu",
-    "seed": 0,
-    "data": {"name": "digits", "size": 16},
-    "model": {
-        "recipe": "laplacian",
-        "levels": 2,
-        "z_dim": 16,
-        "coarse": {"arch": "dcgan", "width": 16},
-        "residual": {"width": 16, "depth": 2},
-        "discriminator": {"arch": "dcgan", "width": 16},
-        "g_optim": {"lr": 5e-4},
-        "d_optim": {"lr": 5e-4},
-    },
-    "train": {
-        "steps": 200,
-        "batch_size": 32,
-        "log_every": 20,
-        "sample_every": 100,
-        "progress": False,
-        "loggers": ["jsonl"],
-    },
-}
+TINY = [  # the ready config laplacian-digits (16x16, levels 8 and 16), with tiny networks and a short run
+    "device=cpu",
+    "model.z_dim=16",
+    "model.coarse.width=16",
+    "model.residual={width: 16, depth: 2}",
+    "model.discriminator.width=16",
+    "train.steps=200",
+    "train.batch_size=32",
+    "train.log_every=20",
+    "train.sample_every=100",
+    "train.progress=false",
+    "train.loggers=[jsonl]",
+]
 SHAPE = (1, 16, 16)
 
 
 def config(*overrides: str):
-    return load_config(LAPLACIAN_DIGITS, list(overrides))
+    return load_config("laplacian-digits", [*TINY, *overrides])
 
 
 def build(*overrides: str):
