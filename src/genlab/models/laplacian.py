@@ -1,12 +1,14 @@
 """The Laplacian-pyramid GAN (LAPGAN, Denton et al. 2015): one small GAN per level of an image pyramid.
 
 A real image I_0 of side S gives, with ``levels`` K, the Gaussian pyramid I_k = d(I_{k-1}) down to side S/2^(K-1)
-(nets/pyramid.py). Level 0 is a plain GAN on the coarse images I_{K-1}: any architecture for G_0 (``coarse``) and
-D_0. Each finer level k is a conditional GAN on the band-pass image h_k = I_k − u(I_{k+1}) given the enlarged
-coarser image l_k = u(I_{k+1}): G_k draws h̃_k = G_k(l_k, noise) and D_k judges the pair (l_k, h) as one image of
-2C channels, a real pair against a generated one, so it learns which detail suits which coarse image:
+(nets/pyramid.py; I_0 is the image itself). Levels are counted from the coarse one in configs, logs and file
+names: level 0 is a plain GAN on the coarse images I_{K-1}, with any architecture for its generator (``coarse``)
+and discriminator. Every finer level, at pyramid index k < K-1, is a conditional GAN on the band-pass image
+h_k = I_k − u(I_{k+1}) given the enlarged coarser image l_k = u(I_{k+1}): G_k draws h̃_k = G_k(l_k, noise) and D_k
+judges the pair (l_k, h) as one image of 2C channels, a real pair against a generated one, so it learns which
+detail suits which coarse image:
 
-    min_{G_k} max_{D_k}  E[log D_k(l_k, h_k)] + E[log(1 − D_k(l_k, G_k(l_k, noise)))]        (Denton et al., eq. 5)
+    min_{G_k} max_{D_k}  E[log D_k(l_k, h_k)] + E[log(1 − D_k(l_k, G_k(l_k, noise)))]
 
 with the log terms replaced by whatever ``objective`` is configured (every genlab objective and penalty composes;
 each level keeps its own copy, so stateful ones such as BEGAN balance each game apart). In training every level is

@@ -1,9 +1,9 @@
 """The generators of the Laplacian-pyramid GAN (Denton et al. 2015).
 
-Level 0 draws a small image I_{K-1} from z with any registered architecture. Every finer level k is a conditional
-generator G_k that draws the band-pass image h̃_k = G_k(u(I_{k+1}), noise_k) of the next resolution from the
-enlarged coarser image and a plane of noise (the paper's extra "colour plane"), and the image grows as
-Ĩ_k = u(Ĩ_{k+1}) + h̃_k (Denton et al., eq. 4): sampling runs the pyramid coarse to fine.
+Level 0 draws a small image Ĩ_{K-1} from z with any registered architecture. Every finer level, at pyramid index
+k (0: full size), is a conditional generator G_k that draws the band-pass image h̃_k = G_k(u(Ĩ_{k+1}), noise_k) of
+its resolution from the enlarged coarser image and planes of noise (the paper's extra "colour plane"), and the
+image grows as Ĩ_k = u(Ĩ_{k+1}) + h̃_k (Denton et al., section 3.1): sampling runs the pyramid coarse to fine.
 
 All randomness of a sample lives in one latent vector, the coarse z followed by every level's noise planes
 flattened, so a latent seed fixes the whole pyramid and the latent tools (interpolation, truncation) act on it.

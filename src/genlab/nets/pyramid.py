@@ -3,7 +3,7 @@
 With d(·) a fixed blur by the binomial kernel [1, 4, 6, 4, 1] / 16 (in both directions, edges replicated) followed
 by keeping every second pixel, and u(·) bilinear enlargement by 2, an image I_0 has the Gaussian pyramid
 I_{k+1} = d(I_k) and the Laplacian pyramid of band-pass images h_k = I_k − u(I_{k+1}), ending with the low-pass
-image I_{K-1} (Denton et al. 2015, eq. 2). Reconstruction runs it backwards, I_k = u(I_{k+1}) + h_k (eq. 3), so
+image I_{K-1} (Denton et al. 2015, section 3). Reconstruction runs it backwards, I_k = u(I_{k+1}) + h_k, so
 decomposition and reconstruction are exact whatever d and u are: only float rounding separates the two.
 
 Lists here run coarse to fine (the order in which a pyramid is generated): entry 0 is the smallest image.
