@@ -137,7 +137,7 @@ def changed(before: dict[str, torch.Tensor], recipe) -> set[str]:
 def test_sequential_training_updates_one_level_at_a_time_and_ends_a_stage_per_level():
     recipe = build("model.training=sequential", "model.level_steps=3")
     assert [recipe.trained_levels(step) for step in (0, 2, 3, 10)] == [[0], [0], [1], [1]]
-    assert [recipe.stage_end(n) for n in (2, 3, 6)] == [None, "level-0-8x8", None]  # the finest level never ends
+    assert [recipe.stage_end(n) for n in (2, 3, 6)] == [None, "end-of-level-0-8x8", None]  # the finest level never ends
     images = torch.rand(8, *SHAPE) * 2 - 1
     for step, level, other in ((0, 0, 1), (3, 1, 0)):
         before = parameters(recipe)

@@ -155,7 +155,7 @@ class Laplacian(Recipe):
         if self.cfg.training == "joint" or steps_done % self.cfg.level_steps:
             return None
         k = steps_done // self.cfg.level_steps - 1
-        return f"level-{k}-{self.sides[k]}x{self.sides[k]}" if k < self.cfg.levels - 1 else None
+        return f"end-of-level-{k}-{self.sides[k]}x{self.sides[k]}" if k < self.cfg.levels - 1 else None
 
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if labels is not None:
