@@ -99,13 +99,7 @@ class GANConfig(ModelConfig):
                     "and replayed fakes have no single label, and an autoencoder D has no class score; "
                     "set model.condition: none or drop the trick"
                 )
-        if (self.objective.scores == "energy") != (self.discriminator.outputs == "energy"):
-            need = "needs" if self.objective.scores == "energy" else "cannot use"
-            raise ValueError(
-                f"objective '{self.objective.name}' {need} an autoencoder discriminator (one that outputs "
-                "reconstruction energies); set discriminator: {arch: autoencoder}"
-                + (" or pick a classifier objective" if need == "cannot use" else "")
-            )
+        check_scores(self.objective, self.discriminator)
         if self.schedule.name == "adaptive" and self.d_steps != 1:
             raise ValueError("the adaptive schedule sets the number of D steps itself; leave d_steps at 1")
         return self
@@ -133,6 +127,17 @@ class GANConfig(ModelConfig):
                 "use a labelled data set (digits, mnist, a folder with one sub-folder per class) or condition: none"
             )
         return GAN(self, image_shape, device, num_classes, networks)
+
+
+def check_scores(objective: Objective, discriminator: NetSpec) -> None:
+    """Raise ValueError unless an energy objective gets an autoencoder discriminator and only it does."""
+    if (objective.scores == "energy") != (discriminator.outputs == "energy"):
+        need = "needs" if objective.scores == "energy" else "cannot use"
+        raise ValueError(
+            f"objective '{objective.name}' {need} an autoencoder discriminator (one that outputs "
+            "reconstruction energies); set discriminator: {arch: autoencoder}"
+            + (" or pick a classifier objective" if need == "cannot use" else "")
+        )
 
 
 def pack_samples(samples: torch.Tensor, pack: int) -> torch.Tensor:
