@@ -1,6 +1,9 @@
 """Lazy regularisation and an EMA counted in images (issue 21 item 8): what each costs and what each gives.
 
-    GENLAB_DATA=../shared/data python benchmarks/lazy_reg_ema.py --rounds 8 --seeds 0 1 --steps 800
+    GENLAB_DATA=../shared/data OMP_NUM_THREADS=1 python benchmarks/lazy_reg_ema.py --rounds 8 --seeds 0 1 --steps 800
+
+(On a machine shared with other jobs, one torch thread per process: two threads spinning against other processes
+made these steps 10-70x slower.)
 
 The runs train ``r1-mnist`` (the non-saturating GAN with the R1 penalty, weight 1) scaled to this CPU: 16x16,
 width-32 G and D, batch 64, the full training split.
