@@ -117,6 +117,18 @@ def test_discriminator_norm_decides_whether_a_score_depends_on_the_rest_of_the_b
     assert all(c.bias is not None for c in convs) == (norm == "none")  # a bias only where no norm follows
 
 
+@pytest.mark.parametrize(("norm", "per_sample"), [("batch", False), ("none", True)])
+def test_generator_norm_decides_whether_an_image_depends_on_the_rest_of_the_batch(norm, per_sample):
+    torch.manual_seed(0)
+    G = DCGAN(width=8, g_norm=norm).generator(6, (1, 16, 16))
+    z, others_a, others_b = torch.randn(1, 6), torch.randn(7, 6), 3 + torch.randn(7, 6)
+    image_a, image_b = G(torch.cat([z, others_a]))[0], G(torch.cat([z, others_b]))[0]  # training mode
+    assert torch.allclose(image_a, image_b, atol=1e-6) == per_sample
+    assert count(G, torch.nn.BatchNorm2d) == (2 if norm == "batch" else 0)  # after the 4x4 projection, the 8x8 up
+    hidden = [m for m in G.modules() if isinstance(m, torch.nn.ConvTranspose2d)][:-1]
+    assert all(c.bias is not None for c in hidden) == (norm == "none")
+
+
 def test_dcgan_mnist64_has_the_parameters_of_the_pytorch_examples_dcgan():
     """The reference's Generator/Discriminator (nn.Sequential ``main``), written out by hand: same keys and shapes,
     so a reference checkpoint loads with ``main.`` renamed to ``net.`` (benchmarks/throughput.py does that)."""

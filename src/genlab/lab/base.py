@@ -83,12 +83,12 @@ def train_preset(preset: str, run_dir: Path, seed: int, overrides: list[str]) ->
     build_trainer(cfg, RunDir.create(run_dir, cfg.name)).fit()
 
 
-def trained_gan(preset: str, out: Path, seed: int, steps: int) -> OpenRun:
-    """``preset`` trained for ``steps`` steps into ``out/runs/gan`` (no sample grids, one log line), opened on the
-    CPU: the generator the experiments that need a trained GAN measure."""
-    overrides = [f"train.steps={steps}", "train.sample_every=0", f"train.log_every={steps}"]
-    train_preset(preset, out / "runs" / "gan", seed, overrides)
-    return open_run(out / "runs" / "gan", device="cpu")
+def trained_gan(preset: str, run_dir: Path, seed: int, steps: int, overrides: list[str] | None = None) -> OpenRun:
+    """``preset`` (with ``overrides``) trained for ``steps`` steps into ``run_dir`` (no sample grids, one log line),
+    opened on the CPU: the generator the experiments that need a trained GAN measure."""
+    schedule = [f"train.steps={steps}", "train.sample_every=0", f"train.log_every={steps}"]
+    train_preset(preset, run_dir, seed, [*schedule, *(overrides or [])])
+    return open_run(run_dir, device="cpu")
 
 
 @contextmanager

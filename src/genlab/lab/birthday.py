@@ -69,7 +69,7 @@ def _figure(estimates: dict[str, SupportEstimate], pairs: torch.Tensor, distance
 @LABS.register("birthday")
 def birthday(out: Path, seed: int) -> LabResult:
     """Train the GAN into ``out/runs/gan``, estimate the three supports and draw ``birthday.png``."""
-    run = trained_gan(PRESET, out, seed, STEPS)
+    run = trained_gan(PRESET, out / "runs" / "gan", seed, STEPS)
     train_images = load_dataset(run.config.data).images
     evaluator = Evaluator(EvalConfig(metrics=("support",)), run.config.data, torch.device("cpu"))
     n = len(train_images)

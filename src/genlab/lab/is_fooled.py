@@ -58,7 +58,7 @@ def _figure(sets: dict[str, torch.Tensor], scores: dict[str, dict[str, float]], 
 @LABS.register("is-fooled")
 def is_fooled(out: Path, seed: int) -> LabResult:
     """Train the GAN into ``out/runs/gan``, score the five sets and draw ``is-fooled.png``."""
-    run = trained_gan(PRESET, out, seed, STEPS)
+    run = trained_gan(PRESET, out / "runs" / "gan", seed, STEPS)
     data, recipe = run.config.data, run.recipe
     test = load_dataset(data.model_copy(update={"split": "test"}))
     train = load_dataset(data)

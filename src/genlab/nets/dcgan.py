@@ -34,6 +34,10 @@ def dcgan_init(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+GNorm = Literal["batch", "none"]
+DNorm = Literal["batch", "layer", "none"]
+
+
 class DCGANGenerator(nn.Module):
     def __init__(
         self,
@@ -44,16 +48,26 @@ class DCGANGenerator(nn.Module):
         upsample: UpMode = "transposed",
         act: Activation = "relu",
         out_bias: bool = True,
+        norm: GNorm = "batch",
     ):
         super().__init__()
         widths = [width * 2 ** (stages - 1 - i) for i in range(stages)]  # channels at 4x4, 8x8, ..., size/2
+        batch_norm = norm == "batch"  # without it the convs keep their biases
+
+        def normalised(c_out: int) -> list[nn.Module]:
+            return [nn.BatchNorm2d(c_out)] if batch_norm else []
+
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(z_dim, widths[0], 4, 1, 0, bias=False),  # 1x1 -> 4x4: a projection, not an upsample
-            nn.BatchNorm2d(widths[0]),
+            nn.ConvTranspose2d(z_dim, widths[0], 4, 1, 0, bias=not batch_norm),  # 1x1 -> 4x4: a projection
+            *normalised(widths[0]),
             activation(act, inplace=True),
         ]
         for c_in, c_out in itertools.pairwise(widths):
-            layers += [*up(c_in, c_out, upsample, bias=False), nn.BatchNorm2d(c_out), activation(act, inplace=True)]
+            layers += [
+                *up(c_in, c_out, upsample, bias=not batch_norm),
+                *normalised(c_out),
+                activation(act, inplace=True),
+            ]
         layers += [*up(widths[-1], channels, upsample, bias=out_bias), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.z_dim = z_dim
@@ -61,9 +75,6 @@ class DCGANGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z.view(z.shape[0], self.z_dim, 1, 1))
-
-
-DNorm = Literal["batch", "layer", "none"]
 
 
 def d_norm_layers(kind: DNorm, channels: int) -> list[nn.Module]:
@@ -114,6 +125,9 @@ class DCGAN(ConvNetSpec):
     """How G doubles the resolution: 4x4 stride-2 transposed conv, 3x3 conv + pixel shuffle, or nearest + 3x3 conv."""
     g_activation: Activation = "relu"
     """G's hidden nonlinearity; LeakyReLU (slope 0.2) keeps gradients for negative pre-activations."""
+    g_norm: GNorm = "batch"
+    """G's normalisation after every hidden layer: batch (DCGAN) or none (the WGAN paper's test of robustness:
+    the standard GAN needs it, WGAN trains without; the convs then keep their biases)."""
     downsample: DownMode = "strided"
     """How D halves the resolution: 4x4 stride-2 conv, or 3x3 conv + 2x2 average pooling."""
     d_norm: DNorm = "batch"
@@ -123,7 +137,9 @@ class DCGAN(ConvNetSpec):
     pytorch/examples DCGAN has none there (false); its layer list is otherwise the same."""
 
     def conv_generator(self, z_dim: int, channels: int, stages: int) -> nn.Module:
-        return DCGANGenerator(z_dim, channels, stages, self.width, self.upsample, self.g_activation, self.out_bias)
+        return DCGANGenerator(
+            z_dim, channels, stages, self.width, self.upsample, self.g_activation, self.out_bias, self.g_norm
+        )
 
     def conv_discriminator(self, channels: int, stages: int) -> nn.Module:
         return DCGANDiscriminator(channels, stages, self.width, self.downsample, self.d_norm, self.out_bias)
