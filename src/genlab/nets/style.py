@@ -175,7 +175,7 @@ class StyleGenerator(nn.Module):
 
     def synthesis(self, ws: list[torch.Tensor]) -> torch.Tensor:
         """The image for per-layer styles ``ws`` (one (B, w_dim) tensor per layer, coarse first)."""
-        x = self.const.expand(len(ws[0]), -1, -1, -1)
+        x = self.const.expand(ws[0].shape[0], -1, -1, -1)  # len() would fix the batch size in exports
         for layer, w in zip(self.layers, ws, strict=True):
             x = layer(x, w)
         return torch.tanh(self.to_image(x))
