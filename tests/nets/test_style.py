@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -169,6 +170,8 @@ def test_truncation_at_zero_gives_the_image_of_the_mean_w_for_every_z(style_run,
     assert (half - mean_image).abs().mean() < (free - mean_image).abs().mean()
     main(["sample", str(style_run), "--n", "4", "--truncation", "0", "--out", str(tmp_path / "mean.npz")])
     assert "wrote" in capsys.readouterr().out
+    with np.load(tmp_path / "mean.npz") as archive:  # images in [0, 1]
+        assert np.allclose(archive["images"], (mean_image.expand(4, -1, -1, -1).numpy() + 1) / 2, atol=1e-5)
     # An exported generator keeps the mean of w (a buffer) and truncates the same way.
     genlab.export_generator(style_run, tmp_path / "export", formats=["safetensors", "onnx"])  # ONNX: any batch
     exported = genlab.sample(tmp_path / "export", 8, seed=3, truncation=0.0, device="cpu")
