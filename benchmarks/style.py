@@ -8,7 +8,8 @@ Both arms train at 16x16 with the same DCGAN discriminator (width 32), objective
 mixing 0.9, Adam 1e-3 with betas 0, 0.99).
 FID is taken with the shipped MNIST classifier's features on ``--n`` samples against the 10,000 test images;
 time per step is the training wall time over the steps (both networks' updates). One JSON line per run is appended
-to ``benchmarks/style.jsonl`` and a Markdown table printed.
+to ``benchmarks/style.jsonl`` and a Markdown table printed. ``--timing-rounds R`` instead times steps in R
+alternating short runs of ``--steps`` each (wall times on a shared machine are dominated by its other load).
 
 The last seed's style run also draws the style-mixing grid: row i takes its coarse styles (the layers below
 ``--crossover``, 4x4 and 8x8 for the default 4 of 6 layers at 16x16) from z1_i, shown down the left; column j its
@@ -31,6 +32,7 @@ from genlab import api
 from genlab.generators import load_generator
 from genlab.images import enlarged_grid, save_png
 from genlab.nets.style import StyleGenerator
+from genlab.train.logger import read_metrics
 
 ARMS = {"dcgan": "dcgan-mnist", "style": "style-mnist"}
 COMMON = [
@@ -79,15 +81,38 @@ def mixing_grid(run_dir: Path, rows: int, columns: int, crossover: int, seed: in
     return save_png(enlarged_grid(torch.cat(cells), nrow=columns + 1), FIGURE)
 
 
+def step_times(rounds: int, steps: int, folder: Path) -> dict[str, list[float]]:
+    """Seconds per training step of each arm, in ``rounds`` alternating runs (dcgan, style, dcgan, ...) so that
+    other load on the machine falls on both arms alike: the wall time between the first and the last log record of
+    each run, over the steps between them (start-up, data loading and the first steps left out)."""
+    times: dict[str, list[float]] = {arm: [] for arm in ARMS}
+    log_every = max(steps // 4, 1)
+    for r in range(rounds):
+        for arm in ARMS:
+            overrides = [*COMMON, *GENERATORS[arm], f"train.steps={steps}", f"train.log_every={log_every}"]
+            result = api.fit(ARMS[arm], overrides, out=folder / f"time-{arm}-{r}")
+            records = read_metrics(result.run_dir / "metrics.jsonl")
+            first, last = records[0], records[-1]
+            times[arm].append((last["elapsed"] - first["elapsed"]) / (last["step"] - first["step"]))
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--n", type=int, default=2000, help="generated samples per FID")
     parser.add_argument("--crossover", type=int, default=4, help="layers (of 6) that take the rows' styles")
+    parser.add_argument("--timing-rounds", type=int, default=0, help="only time steps: alternating short runs")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        if args.timing_rounds:
+            times = step_times(args.timing_rounds, args.steps, Path(tmp))
+            print(json.dumps({"s_per_step": times}))
+            dcgan, style = (statistics.median(times[arm]) for arm in ARMS)
+            print(f"median s per step: dcgan {dcgan:.3f}, style {style:.3f}, style / dcgan {style / dcgan:.2f}x")
+            return
         for seed in args.seeds:
             for arm in ARMS:
                 row, run_dir = one_run(arm, seed, args.steps, args.n, Path(tmp))
