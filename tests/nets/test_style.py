@@ -207,5 +207,7 @@ def test_bad_settings_are_refused_by_name():
         Style().discriminator((1, 16, 16))
     with pytest.raises(ValueError, match="mixing"):
         Style(mixing=1.5)
+    with pytest.raises(ValueError, match="spectral_norm is not available for the style architecture"):
+        Style(spectral_norm=True)  # it would miss the equalised layers
     with pytest.raises(ConfigError, match="power of two"):
         Style().generator(8, (1, 12, 12))

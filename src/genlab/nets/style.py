@@ -42,9 +42,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from genlab.errors import ConfigError
-from genlab.nets.base import NETS, ConvNetSpec
+from genlab.nets.base import NETS
 from genlab.nets.blocks import LEAKY_SLOPE
-from genlab.nets.progressive import EqualizedConv2d, EqualizedLinear, pixel_norm
+from genlab.nets.progressive import EqualizedConv2d, EqualizedLinear, EqualizedSpec, pixel_norm
 from genlab.schema import Range, register_section
 
 StyleMode = Literal["adain", "modulation"]
@@ -194,7 +194,7 @@ class StyleGenerator(nn.Module):
 
 
 @register_section(NETS, key="arch")
-class Style(ConvNetSpec):
+class Style(EqualizedSpec):
     """StyleGAN's generator (a generator only: pair it with a discriminator of another arch, e.g. dcgan)."""
 
     arch: str = "style"
