@@ -11,7 +11,10 @@ time per step is the training wall time over the steps (both networks' updates).
 to ``benchmarks/style.jsonl`` and a Markdown table printed. ``--timing-rounds R`` instead times steps in R
 alternating short runs of ``--steps`` each (wall times on a shared machine are dominated by its other load).
 
-The last seed's style run also draws the style-mixing grid: row i takes its coarse styles (the layers below
+``--arms style-dcgan-optim`` trains the style generator with dcgan-mnist's G optimiser instead, to tell the
+generator's share from the optimiser's.
+
+The last seed's ``style`` run also draws the style-mixing grid: row i takes its coarse styles (the layers below
 ``--crossover``, 4x4 and 8x8 for the default 4 of 6 layers at 16x16) from z1_i, shown down the left; column j its
 finer styles from z2_j, shown along the top.
 """
@@ -34,7 +37,7 @@ from genlab.images import enlarged_grid, save_png
 from genlab.nets.style import StyleGenerator
 from genlab.train.logger import read_metrics
 
-ARMS = {"dcgan": "dcgan-mnist", "style": "style-mnist"}
+ARMS = {"dcgan": "dcgan-mnist", "style": "style-mnist", "style-dcgan-optim": "style-mnist"}
 COMMON = [
     "data.size=16",
     "model.discriminator.width=32",
@@ -47,6 +50,12 @@ COMMON = [
 GENERATORS = {
     "dcgan": ["model.generator.width=32"],
     "style": ["model.generator.width=16", "model.generator.max_width=64"],
+    # The style generator with dcgan-mnist's G optimiser instead of the paper's (1e-3, betas 0, 0.99).
+    "style-dcgan-optim": [
+        "model.generator.width=16",
+        "model.generator.max_width=64",
+        "model.g_optim={name: adam, lr: 2.0e-4, betas: [0.5, 0.999]}",
+    ],
 }
 LOG = Path(__file__).with_name("style.jsonl")
 FIGURE = Path(__file__).parent / "figures" / "style-mixing-mnist.png"
@@ -85,10 +94,10 @@ def step_times(rounds: int, steps: int, folder: Path) -> dict[str, list[float]]:
     """Seconds per training step of each arm, in ``rounds`` alternating runs (dcgan, style, dcgan, ...) so that
     other load on the machine falls on both arms alike: the wall time between the first and the last log record of
     each run, over the steps between them (start-up, data loading and the first steps left out)."""
-    times: dict[str, list[float]] = {arm: [] for arm in ARMS}
+    times: dict[str, list[float]] = {arm: [] for arm in ("dcgan", "style")}
     log_every = max(steps // 4, 1)
     for r in range(rounds):
-        for arm in ARMS:
+        for arm in times:
             overrides = [*COMMON, *GENERATORS[arm], f"train.steps={steps}", f"train.log_every={log_every}"]
             result = api.fit(ARMS[arm], overrides, out=folder / f"time-{arm}-{r}")
             records = read_metrics(result.run_dir / "metrics.jsonl")
@@ -103,27 +112,29 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--n", type=int, default=2000, help="generated samples per FID")
     parser.add_argument("--crossover", type=int, default=4, help="layers (of 6) that take the rows' styles")
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=["dcgan", "style"])
     parser.add_argument("--timing-rounds", type=int, default=0, help="only time steps: alternating short runs")
     args = parser.parse_args()
-    rows = []
+    rows, run_dirs = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         if args.timing_rounds:
             times = step_times(args.timing_rounds, args.steps, Path(tmp))
             print(json.dumps({"s_per_step": times}))
-            dcgan, style = (statistics.median(times[arm]) for arm in ARMS)
+            dcgan, style = (statistics.median(arm_times) for arm_times in times.values())
             print(f"median s per step: dcgan {dcgan:.3f}, style {style:.3f}, style / dcgan {style / dcgan:.2f}x")
             return
         for seed in args.seeds:
-            for arm in ARMS:
-                row, run_dir = one_run(arm, seed, args.steps, args.n, Path(tmp))
+            for arm in args.arms:
+                row, run_dirs[arm] = one_run(arm, seed, args.steps, args.n, Path(tmp))
                 print(json.dumps(row), flush=True)
                 with LOG.open("a") as handle:
                     handle.write(json.dumps(row) + "\n")
                 rows.append(row)
-        print("wrote", mixing_grid(run_dir, 6, 8, args.crossover, seed=0))
+        if "style" in run_dirs:
+            print("wrote", mixing_grid(run_dirs["style"], 6, 8, args.crossover, seed=0))
     print("| generator | FID (mean) | s per step (mean) |")
     print("|---|---|---|")
-    for arm in ARMS:
+    for arm in args.arms:
         mine = [r for r in rows if r["arm"] == arm]
         fids = statistics.mean(r["fid"] for r in mine)
         print(f"| {arm} | {fids:.2f} | {statistics.mean(r['s_per_step'] for r in mine):.3f} |")
