@@ -7,8 +7,9 @@ Both arms train at 16x16 with the same DCGAN discriminator (width 32), objective
 (width 32) or ``style-mnist``'s (AdaIN, 4-layer mapping network, w of 128, 16 to 64 channels, noise, mixing 0.9).
 FID is taken with the shipped MNIST classifier's features on ``--n`` samples against the 10,000 test images;
 time per step is the training wall time over the steps (both networks' updates). One JSON line per run is appended
-to ``benchmarks/style.jsonl`` and a Markdown table printed. ``--timing-rounds R`` instead times steps in R
-alternating short runs of ``--steps`` each (wall times on a shared machine are dominated by its other load).
+to ``benchmarks/style.jsonl`` and a Markdown table printed. ``--timing-repeats N`` instead times the two generators'
+forward and backward passes, the fastest of N interleaved repeats (wall times on a shared machine are dominated
+by its other load).
 
 ``--arms style-paper-optim`` trains the style generator with the paper's G optimiser (Adam 1e-3, betas 0, 0.99)
 instead.
@@ -31,10 +32,10 @@ import torch
 from diffaugment import fid  # benchmarks/, the script's folder, is on sys.path
 
 from genlab import api
+from genlab.config import load_config
 from genlab.generators import load_generator
 from genlab.images import enlarged_grid, save_png
 from genlab.nets.style import StyleGenerator
-from genlab.train.logger import read_metrics
 
 ARMS = {"dcgan": "dcgan-mnist", "style": "style-mnist", "style-paper-optim": "style-mnist"}
 COMMON = [
@@ -89,20 +90,22 @@ def mixing_grid(run_dir: Path, rows: int, columns: int, crossover: int, seed: in
     return save_png(enlarged_grid(torch.cat(cells), nrow=columns + 1), FIGURE)
 
 
-def step_times(rounds: int, steps: int, folder: Path) -> dict[str, list[float]]:
-    """Seconds per training step of each arm, in ``rounds`` alternating runs (dcgan, style, dcgan, ...) so that
-    other load on the machine falls on both arms alike: the wall time between the first and the last log record of
-    each run, over the steps between them (start-up, data loading and the first steps left out)."""
-    times: dict[str, list[float]] = {arm: [] for arm in ("dcgan", "style")}
-    log_every = max(steps // 4, 1)
-    for r in range(rounds):
-        for arm in times:
-            overrides = [*COMMON, *GENERATORS[arm], f"train.steps={steps}", f"train.log_every={log_every}"]
-            result = api.fit(ARMS[arm], overrides, out=folder / f"time-{arm}-{r}")
-            records = read_metrics(result.run_dir / "metrics.jsonl")
-            first, last = records[0], records[-1]
-            times[arm].append((last["elapsed"] - first["elapsed"]) / (last["step"] - first["step"]))
-    return times
+def generator_times(repeats: int, batch: int = 64) -> dict[str, float]:
+    """Fastest of ``repeats`` alternating forward and backward passes of each arm's generator on a batch at 16x16,
+    in seconds: the only part of a training step in which the arms differ. On a machine shared with other jobs the
+    minimum over interleaved repeats is the figure their load disturbs least."""
+    nets = {}
+    for arm in ("dcgan", "style"):
+        cfg = load_config(ARMS[arm], [*COMMON, *GENERATORS[arm]])
+        nets[arm] = (cfg.model.generator.generator(cfg.model.z_dim, (1, 16, 16)).train(), cfg.model.z_dim)
+    best = dict.fromkeys(nets, float("inf"))
+    for _ in range(repeats):
+        for arm, (net, z_dim) in nets.items():
+            z = torch.randn(batch, z_dim)
+            start = time.perf_counter()
+            net(z).square().mean().backward()
+            best[arm] = min(best[arm], time.perf_counter() - start)
+    return best
 
 
 def main() -> None:
@@ -112,15 +115,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="generated samples per FID")
     parser.add_argument("--crossover", type=int, default=4, help="layers (of 6) that take the rows' styles")
     parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=["dcgan", "style"])
-    parser.add_argument("--timing-rounds", type=int, default=0, help="only time steps: alternating short runs")
+    parser.add_argument("--timing-repeats", type=int, default=0, help="only time the generators (fastest of N)")
     args = parser.parse_args()
     rows, run_dirs = [], {}
     with tempfile.TemporaryDirectory() as tmp:
-        if args.timing_rounds:
-            times = step_times(args.timing_rounds, args.steps, Path(tmp))
-            print(json.dumps({"s_per_step": times}))
-            dcgan, style = (statistics.median(arm_times) for arm_times in times.values())
-            print(f"median s per step: dcgan {dcgan:.3f}, style {style:.3f}, style / dcgan {style / dcgan:.2f}x")
+        if args.timing_repeats:
+            best = generator_times(args.timing_repeats)
+            print(json.dumps({"generator_s": best}))
+            print(f"G forward + backward: style / dcgan {best['style'] / best['dcgan']:.2f}x")
             return
         for seed in args.seeds:
             for arm in args.arms:
