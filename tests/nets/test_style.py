@@ -211,3 +211,13 @@ def test_bad_settings_are_refused_by_name():
         Style(spectral_norm=True)  # it would miss the equalised layers
     with pytest.raises(ConfigError, match="power of two"):
         Style().generator(8, (1, 12, 12))
+
+
+def test_a_conditional_style_generator_truncates_in_w_through_its_wrapper(tiny_config, tmp_path):
+    cfg = tiny_config("model.generator.arch=style", "model.condition=channels", "train.steps=2", "train.report=false")
+    genlab.fit(cfg, out=tmp_path / "run")
+    free = genlab.sample(tmp_path / "run", 10, truncation=1.0, device="cpu")
+    assert not torch.allclose(free[0], free[1])
+    # The wrapper's inner generator is found; its w̄ is the mean over all classes, so ψ = 0 forgets the class too.
+    mean = genlab.sample(tmp_path / "run", 10, truncation=0.0, device="cpu")
+    assert torch.allclose(mean, mean[:1].expand_as(mean), atol=1e-5)
