@@ -108,8 +108,8 @@ def test_user_errors_are_one_line_messages_without_traceback(capsys, tmp_path):
     [
         (["sample", "--n", "0"], "n must be >= 1, got 0"),
         (["sample", "--seed", "-1"], "seed must be in [0, 4294967295], got -1"),
-        (["sample", "--truncation", "0"], "truncation must be > 0, got 0.0"),
-        (["sample", "--truncation", "nan"], "truncation must be a finite number > 0, got nan"),
+        (["sample", "--truncation", "-1"], "truncation must be >= 0, got -1.0"),
+        (["sample", "--truncation", "nan"], "truncation must be a finite number >= 0, got nan"),
         (["interpolate", "--steps", "1"], "steps must be >= 2, got 1"),
         (["interpolate", "--rows", "0"], "rows must be >= 1, got 0"),
         (["interpolate", "--points", "1"], "points must be >= 2, got 1"),

@@ -40,7 +40,7 @@ from genlab.models.prior import TruncationMode
 from genlab.models.vae import VAE, estimate_nll
 from genlab.registry import did_you_mean
 from genlab.runs import open_run
-from genlab.schema import COUNT, POSITIVE, SEED, check_arguments, validate_section
+from genlab.schema import COUNT, NONNEGATIVE, SEED, check_arguments, validate_section
 from genlab.train import RunDir, TrainResult, resolve_device
 from genlab.train.distributed import process_group, shared_value
 from genlab.train.evaluation import evaluate_recipe
@@ -181,9 +181,10 @@ def sample(
 
     ``label`` picks the class of a conditional generator (default: classes 0, 1, ... in turn; the .npz file holds
     them as 'labels'); ``truncation`` ψ keeps every latent component within [-ψ, ψ] (resampled, or clamped with
-    ``truncation_mode="clamp"``).
+    ``truncation_mode="clamp"``); a style generator instead moves w towards its tracked mean, w̄ + ψ (w - w̄), and
+    takes ψ = 0 (the mean image).
     """
-    check_arguments(n=(n, COUNT), seed=(seed, SEED), truncation=(truncation, POSITIVE))
+    check_arguments(n=(n, COUNT), seed=(seed, SEED), truncation=(truncation, NONNEGATIVE))
     kind = None if out is None else _sample_format(out)
     if kind in ("png", "npz"):
         ensure_writable(out)

@@ -361,7 +361,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sample.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     sample.add_argument("--class", dest="label", type=int, help="class to draw (conditional generators)")
-    sample.add_argument("--truncation", type=float, metavar="PSI", help="keep latent components within +-PSI")
+    sample.add_argument(
+        "--truncation",
+        type=float,
+        metavar="PSI",
+        help="keep latent components within +-PSI (a style generator: w moved towards its mean, 0 = the mean image)",
+    )
     sample.add_argument("--truncation-mode", default="resample", choices=["resample", "clamp"])
     sample.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 

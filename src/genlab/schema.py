@@ -128,6 +128,7 @@ SEED = Interval(ge=0, le=2**32 - 1)
 """A command's seed. torch takes a negative seed as 2**64 plus it (seed -1 silently equals seed 2**64 - 1), and
 NumPy and scikit-learn (t-SNE, PCA) take none above 2**32 - 1."""
 POSITIVE = Interval(gt=0)
+NONNEGATIVE = Interval(ge=0)
 
 
 def check_arguments(**arguments: tuple[float | Sequence[float] | None, Interval]) -> None:

@@ -18,7 +18,7 @@ from .conftest import assert_clean_error
     ("argv", "message"),
     [
         (["sample", "--n", "0"], "n must be >= 1, got 0"),
-        (["sample", "--truncation", "nan"], "truncation must be a finite number > 0, got nan"),
+        (["sample", "--truncation", "nan"], "truncation must be a finite number >= 0, got nan"),
         (["eval", "--n", "0"], "n: must be >= 2 (got 0)"),
     ],
 )

@@ -23,6 +23,7 @@ from genlab.hooks import Hook
 from genlab.keys import AdversarialSignals
 from genlab.models.hooks import ModeStatistics, PreviewGrid
 from genlab.models.prior import Prior, TruncationMode, draw_latents
+from genlab.nets.base import own_truncation
 from genlab.registry import Registry
 from genlab.schema import Section
 
@@ -156,16 +157,28 @@ class Recipe:
 
         Latents come from a CPU generator (a fresh unseeded one without ``generator``) so a seed gives the same
         samples on any device. Conditional recipes generate ``labels`` (default: balanced, see
-        :meth:`default_labels`).
+        :meth:`default_labels`). ``truncation`` ψ keeps every component of z within [-ψ, ψ], except for generators
+        that truncate in a latent space of their own (:class:`genlab.nets.base.OwnTruncation`, the style
+        generator's w' = w̄ + ψ (w - w̄)): their z is drawn untruncated.
         """
         labels = self.check_labels(labels, n)
-        z = self.latents(
-            n,
-            generator=generator if generator is not None else torch.Generator(),
-            truncation=truncation,
-            truncation_mode=truncation_mode,
-        )
-        return self.decode(z, labels)
+        generator = generator if generator is not None else torch.Generator()
+        if truncation is None:
+            return self.decode(self.latents(n, generator=generator), labels)
+        with own_truncation(self.networks.values(), truncation) as in_own_space:
+            if not in_own_space and truncation <= 0:
+                raise GenlabError(
+                    f"truncation {truncation} would keep every latent component within +-{truncation}; this "
+                    "generator truncates z, which needs a threshold > 0 (only a style generator, which moves w "
+                    "towards its mean, takes 0: the mean image)"
+                )
+            z = self.latents(
+                n,
+                generator=generator,
+                truncation=None if in_own_space else truncation,
+                truncation_mode=truncation_mode,
+            )
+            return self.decode(z, labels)
 
     def hooks(self, context: HookContext) -> list[Hook]:
         """Periodic actions of this model family, run by the trainer beside the generic ones (sample pictures,

@@ -7,9 +7,11 @@ architectures need no packing logic of their own.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
-from typing import ClassVar, Literal
+from collections.abc import Iterable, Iterator
+from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 from torch import nn
 from torch.nn.utils import parametrizations
@@ -139,6 +141,29 @@ def image_stages(shape: Shape, arch: str) -> tuple[int, int, int]:
             f"got {height}x{width} (set data.size)"
         )
     return channels, height, int(math.log2(height)) - 2
+
+
+@runtime_checkable
+class OwnTruncation(Protocol):
+    """A generator with a latent space of its own (StyleGAN's w) in which it applies the truncation trick itself.
+
+    Clamping z would barely act on such a generator (its mapping network undoes it), so sampling asks every network
+    that has this method to truncate in its own space instead: within the block, its eval-mode passes move their
+    latents towards their mean by ψ.
+    """
+
+    def truncated(self, psi: float) -> contextlib.AbstractContextManager[None]: ...
+
+
+@contextlib.contextmanager
+def own_truncation(networks: Iterable[nn.Module], psi: float) -> Iterator[bool]:
+    """Switch on truncation by ``psi`` in every module of ``networks`` (wrappers' inner generators and EMA copies
+    too) that truncates in its own space; yields whether any does, so that the caller truncates z only otherwise."""
+    own = [module for net in networks for module in net.modules() if isinstance(module, OwnTruncation)]
+    with contextlib.ExitStack() as stack:
+        for module in own:
+            stack.enter_context(module.truncated(psi))
+        yield bool(own)
 
 
 def last_layer(net: nn.Module) -> nn.Module:

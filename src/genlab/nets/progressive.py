@@ -171,8 +171,22 @@ class ProgressiveDiscriminator(ProgressiveNet):
         return self.output(x).squeeze(1)
 
 
+class EqualizedSpec(ConvNetSpec):
+    """An architecture built from the equalised layers above, which spectral norm (it wraps ``nn.Conv2d`` and
+    ``nn.Linear`` weights) would silently miss: the option is refused instead."""
+
+    @model_validator(mode="after")
+    def _no_spectral_norm(self) -> EqualizedSpec:
+        if self.spectral_norm:
+            raise ValueError(
+                f"spectral_norm is not available for the {self.arch} architecture: its equalised learning rate "
+                "already rescales every weight at run time; leave spectral_norm false"
+            )
+        return self
+
+
 @register_section(NETS, key="arch")
-class Progressive(ConvNetSpec):
+class Progressive(EqualizedSpec):
     """The progressive GAN's networks (use them with ``recipe: progressive``, which grows them)."""
 
     arch: str = "progressive"
@@ -180,15 +194,6 @@ class Progressive(ConvNetSpec):
     """Channels at 4x4 to 16x16; halved at every doubling beyond (the paper: 512 up to 32x32)."""
     group_size: Annotated[int, Range(ge=1, le=256)] = 4
     """D only: samples per group of the minibatch standard deviation."""
-
-    @model_validator(mode="after")
-    def _no_spectral_norm(self) -> Progressive:
-        if self.spectral_norm:
-            raise ValueError(
-                "spectral_norm is not available for the progressive architecture: its equalised learning rate "
-                "already rescales every weight at run time; leave spectral_norm false"
-            )
-        return self
 
     def widths(self, stages: int) -> list[int]:
         """Channels at each level, 4x4 first."""
