@@ -20,6 +20,7 @@ from genlab.build import build_trainer
 from genlab.config import load_config
 from genlab.errors import ConfigError
 from genlab.fileio import write_json
+from genlab.metrics import EvalConfig, Evaluator
 from genlab.objectives import Objective
 from genlab.registry import Registry
 from genlab.runs import OpenRun, open_run
@@ -89,6 +90,16 @@ def trained_gan(preset: str, run_dir: Path, seed: int, steps: int, overrides: li
     schedule = [f"train.steps={steps}", "train.sample_every=0", f"train.log_every={steps}"]
     train_preset(preset, run_dir, seed, [*schedule, *(overrides or [])])
     return open_run(run_dir, device="cpu")
+
+
+def scored_samples(run: OpenRun, n: int, seed: int, metrics: tuple[str, ...]) -> tuple[torch.Tensor, dict]:
+    """``n`` samples of a run's generator (latent seed ``seed``) and the evaluation suite's ``metrics`` of them
+    against the whole held-out test split of the run's data."""
+    data = run.config.data.model_copy(update={"limit": None})
+    evaluator = Evaluator(EvalConfig(metrics=metrics, n=n, real_split="test"), data, torch.device("cpu"))
+    with torch.no_grad():
+        samples = run.recipe.sample(n, generator=torch.Generator().manual_seed(seed))
+    return samples, evaluator.evaluate(samples).values
 
 
 @contextmanager
