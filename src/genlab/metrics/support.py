@@ -18,7 +18,7 @@ P = 1/(2 trials)), flagged by ``support_lower_bound``. τ comes from real data, 
 ``percentile``-th percentile of held-out real images' distances to their nearest training image, so two samples
 count as one image when they are closer than all but ``percentile`` % of fresh real images are to any training
 image. The estimate depends on τ: the paper had people confirm the closest pairs, which
-:func:`genlab.viz.closest_pairs` style figures of :func:`closest_pool_pairs` allow here.
+:func:`closest_pool_pairs` finds for a figure (``genlab lab birthday`` draws them).
 """
 
 from __future__ import annotations
