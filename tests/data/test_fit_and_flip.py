@@ -114,7 +114,9 @@ def test_augmentation_of_vectors_is_refused():
 
 def test_augmentation_on_a_vector_data_set_is_refused_when_it_loads():
     for setting in ({"flip": True}, {"random_crop": 0.8}):
-        with pytest.raises(DataError, match=r"data\.channels, data\.flip, data\.random_crop and data\.style do not"):
+        with pytest.raises(
+            DataError, match=r"data\.channels, data\.flip, data\.random_crop, data\.pair and data\.style do not"
+        ):
             load_dataset(DataConfig(name="ring8", **setting))
 
 

@@ -170,7 +170,7 @@ def test_every_command_explains_every_damaged_checkpoint(files, tmp_path, monkey
     ("command", "needle"),
     [
         ("likelihood", "the likelihood needs a VAE run"),
-        ("translate", "translating needs a CycleGAN run"),
+        ("translate", "translating needs a CycleGAN or pix2pix run"),
         ("pretrain-finetune", "pre-training needs an autoencoder run"),
         ("embed", "has no encoder"),
         ("ae-vs-vae", "compares an autoencoder run with a VAE run"),
