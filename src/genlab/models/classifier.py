@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from genlab.data import Batch
 from genlab.errors import ConfigError
 from genlab.models.base import RECIPES, ModelConfig, Recipe
-from genlab.models.optim import OptimConfig, minimise
+from genlab.models.optim import OptimConfig, evaluating, minimise
 from genlab.nets.classifier import DomainClassifierNet
 from genlab.schema import Range, register_section
 
@@ -84,13 +84,9 @@ class Classifier(Recipe):
     @torch.no_grad()
     def accuracy(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
         """Share of ``images`` classified as ``labels`` (eval mode, in batches)."""
-        was_training = self.net.training
-        self.net.eval()
-        try:
+        with evaluating(self.net):
             hits = sum(
                 (self.net(x).argmax(1) == y).sum()
                 for x, y in zip(images.split(batch_size), labels.split(batch_size), strict=True)
             )
-        finally:
-            self.net.train(was_training)
         return float(hits) / len(images)

@@ -26,7 +26,7 @@ from genlab.hooks import Hook
 from genlab.models.base import RECIPES, HookContext, ModelConfig, Recipe
 from genlab.models.gan import ObjectiveField
 from genlab.models.hooks import PreviewGrid
-from genlab.models.optim import OptimConfig, frozen, minimise
+from genlab.models.optim import OptimConfig, frozen, minimise, translated
 from genlab.models.tricks import ReplayBuffer, ReplayConfig
 from genlab.nets.translation import PatchSpec, TranslatorSpec
 from genlab.objectives.lsgan import LSGAN
@@ -146,13 +146,7 @@ class CycleGAN(Recipe):
     @torch.no_grad()
     def translate(self, images: torch.Tensor, direction: Direction = "a2b") -> torch.Tensor:
         """Images of one domain in [-1, 1] translated into the other (G for a2b, F for b2a), in eval mode."""
-        net = self.g_ab if direction == "a2b" else self.g_ba
-        was_training = net.training
-        net.eval()
-        try:
-            return torch.cat([net(part.to(self.device)) for part in images.split(256)])
-        finally:
-            net.train(was_training)
+        return translated(self.g_ab if direction == "a2b" else self.g_ba, images, self.device)
 
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
         """The round trip F(G(a)) of domain-A images (what the cycle-consistency loss compares with them)."""

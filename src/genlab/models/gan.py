@@ -24,7 +24,7 @@ from genlab.errors import ConfigError
 from genlab.keys import AdversarialSignals
 from genlab.models.augment import AugmentConfig, DiffAugment
 from genlab.models.base import RECIPES, ModelConfig, Recipe
-from genlab.models.optim import OptimConfig, frozen, gradient_norm
+from genlab.models.optim import OptimConfig, evaluating, frozen, gradient_norm
 from genlab.models.schedules import SCHEDULES, DStepResult, Fixed, Schedule, UpdateRule
 from genlab.models.tricks import EMA, EMAConfig, InstanceNoiseConfig, ReplayBuffer, ReplayConfig
 from genlab.models.unrolled import UnrollConfig, check_unrollable, unrolled_critic
@@ -154,13 +154,9 @@ def generate(net: nn.Module, z: torch.Tensor, labels: torch.Tensor | None = None
     mode and in chunks: BatchNorm then uses its running statistics, so a sample does not depend on its batch, and
     ``net``'s train/eval flag is restored afterwards. GAN runs and exported generators sample through it."""
     label_chunks = itertools.repeat(None) if labels is None else labels.split(SAMPLE_CHUNK)
-    was_training = net.training
-    net.eval()
-    try:
+    with evaluating(net):
         chunks = zip(z.split(SAMPLE_CHUNK), label_chunks)  # noqa: B905 (repeat() is endless)
         return torch.cat([net(zc) if lc is None else net(zc, lc) for zc, lc in chunks])
-    finally:
-        net.train(was_training)
 
 
 class GAN(Recipe):

@@ -35,7 +35,7 @@ from genlab.images import enlarged_grid, save_png
 from genlab.models.base import RECIPES, HookContext, ModelConfig, Recipe
 from genlab.models.gan import Net, ObjectiveField, check_scores, generate
 from genlab.models.hooks import PREVIEW_COLUMNS
-from genlab.models.optim import OptimConfig, frozen, minimise
+from genlab.models.optim import OptimConfig, evaluating, frozen, minimise
 from genlab.nets.dcgan import DCGAN
 from genlab.nets.laplacian import LaplacianGenerator, ResidualSpec
 from genlab.nets.pyramid import check_levels, gaussian_pyramid, up
@@ -165,12 +165,8 @@ class Laplacian(Recipe):
     @torch.no_grad()
     def level_samples(self, z: torch.Tensor) -> list[torch.Tensor]:
         """Every level's samples for latents ``z``, coarse to fine, in eval mode (train flag restored)."""
-        was_training = self.generator.training
-        self.generator.eval()
-        try:
+        with evaluating(self.generator):
             return self.generator.pyramid(z.to(self.device))
-        finally:
-            self.generator.train(was_training)
 
     def hooks(self, context: HookContext) -> list[Hook]:
         return [LevelSamples(self, context.every, context.seed)]

@@ -64,6 +64,26 @@ def frozen(*networks: torch.nn.Module) -> Iterator[None]:
             net.requires_grad_(True)
 
 
+@contextmanager
+def evaluating(net: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Within the block ``net`` is in eval mode (BatchNorm's running statistics, no dropout); its train/eval flag
+    is restored afterwards, even after an error, so sampling or scoring in the middle of training changes nothing."""
+    was_training = net.training
+    net.eval()
+    try:
+        yield net
+    finally:
+        net.train(was_training)
+
+
+@torch.no_grad()
+def translated(net: torch.nn.Module, images: torch.Tensor, device: torch.device, chunk: int = 256) -> torch.Tensor:
+    """Images in [-1, 1] mapped by the image-to-image network ``net`` in eval mode, ``chunk`` at a time on
+    ``device``: the translators of CycleGAN and pix2pix."""
+    with evaluating(net):
+        return torch.cat([net(part.to(device)) for part in images.split(chunk)])
+
+
 def minimise(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     """One update of ``optimizer``'s parameters down the gradient of ``loss`` (gradients reset first)."""
     optimizer.zero_grad(set_to_none=True)

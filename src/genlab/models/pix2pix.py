@@ -34,7 +34,7 @@ from genlab.hooks import Hook
 from genlab.models.base import RECIPES, HookContext, ModelConfig, Recipe
 from genlab.models.gan import ObjectiveField
 from genlab.models.hooks import PreviewGrid
-from genlab.models.optim import OptimConfig, frozen, minimise
+from genlab.models.optim import OptimConfig, frozen, minimise, translated
 from genlab.nets.translation import PatchSpec
 from genlab.nets.unet import UNetSpec
 from genlab.objectives.nonsaturating import NonSaturating
@@ -136,12 +136,7 @@ class Pix2Pix(Recipe):
         direction only, a2b (input -> target)."""
         if direction != "a2b":
             raise GenlabError(ONE_WAY)
-        was_training = self.generator.training
-        self.generator.eval()
-        try:
-            return torch.cat([self.generator(part.to(self.device)) for part in images.split(256)])
-        finally:
-            self.generator.train(was_training)
+        return translated(self.generator, images, self.device)
 
     def translations(self, pairs: torch.Tensor) -> list[torch.Tensor]:
         """The columns of a preview: input, G's output, target."""
