@@ -51,6 +51,23 @@ def memorisation_from_distances(
     heldout = to_numpy(heldout_distances, "heldout_distances")
     if generated.ndim != 1 or heldout.ndim != 1 or len(generated) == 0:
         raise ValueError(f"distances must be non-empty vectors (N,), got shapes {generated.shape} and {heldout.shape}")
+    threshold = heldout_threshold(heldout, percentile)
+    return {
+        "memorised_fraction": float((generated < threshold).mean()),
+        "threshold": threshold,
+        "median_generated": float(np.median(generated)),
+        "median_heldout": float(np.median(heldout)),
+        "percentile": float(percentile),
+        "n_generated": len(generated),
+        "n_heldout": len(heldout),
+    }
+
+
+def heldout_threshold(heldout_distances: Array, percentile: float = 1.0) -> float:
+    """The ``percentile``-th percentile of held-out real samples' nearest-training distances: closer than that, a
+    sample is nearer the training set than all but ``percentile`` % of fresh real data (the memorisation test's
+    threshold, and the support test's near-duplicate distance)."""
+    heldout = to_numpy(heldout_distances, "heldout_distances")
     if not 0 < percentile < 100:
         raise ValueError(f"percentile must be in (0, 100), got {percentile}; 1.0 means the 1st percentile")
     needed = math.ceil(100 / percentile)
@@ -65,15 +82,7 @@ def memorisation_from_distances(
             f"the {percentile}th percentile of the held-out distances is 0: at least {percentile}% of the held-out "
             "samples also occur in the training set. Use a held-out split disjoint from the training data"
         )
-    return {
-        "memorised_fraction": float((generated < threshold).mean()),
-        "threshold": threshold,
-        "median_generated": float(np.median(generated)),
-        "median_heldout": float(np.median(heldout)),
-        "percentile": float(percentile),
-        "n_generated": len(generated),
-        "n_heldout": len(heldout),
-    }
+    return threshold
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ image. The estimate depends on τ: the paper had people confirm the closest pair
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ import torch
 
 from genlab.metrics.arrays import Array, feature_tensor
 from genlab.metrics.base import METRICS, Metric, MetricInputs
+from genlab.metrics.memorisation import heldout_threshold
 from genlab.metrics.nearest import CHUNK_ELEMENTS, nearest_neighbours
 
 DUPLICATE_PERCENTILE = 1.0
@@ -64,29 +66,25 @@ class SupportEstimate:
 
 def duplicate_threshold(train: Array, heldout: Array, percentile: float = DUPLICATE_PERCENTILE) -> float:
     """τ: the ``percentile``-th percentile of the distances from ``heldout`` real features to their nearest
-    ``train`` feature (both (N, D) matrices of one feature space)."""
-    if not 0 < percentile < 100:
-        raise ValueError(f"percentile must be in (0, 100), got {percentile}")
+    ``train`` feature (both (N, D) matrices of one feature space), the memorisation test's threshold."""
     distances, _ = nearest_neighbours(heldout, train)
-    threshold = float(np.percentile(distances, percentile))
-    if threshold <= 0:
-        raise ValueError(
-            f"the {percentile}th percentile of held-out distances to the training set is 0: the held-out images "
-            "also occur in the training set; use a disjoint held-out split or a larger percentile"
-        )
-    return threshold
+    return heldout_threshold(distances, percentile)
+
+
+def _pair_distance_blocks(features: torch.Tensor) -> Iterator[tuple[int, torch.Tensor]]:
+    """(first row, distances of a block of rows to every row), with +inf wherever the column is not after the row,
+    so each unordered pair of distinct rows is counted once; blocks bound the memory of any pool size."""
+    rows = max(1, CHUNK_ELEMENTS // len(features))
+    columns = torch.arange(len(features), device=features.device).view(1, -1)
+    for start in range(0, len(features), rows):
+        block = torch.cdist(features[start : start + rows], features)
+        own = torch.arange(start, start + len(block), device=features.device).view(-1, 1)
+        yield start, block.masked_fill(columns <= own, math.inf)
 
 
 def count_close_pairs(features: torch.Tensor, threshold: float) -> int:
-    """Unordered pairs of rows closer than ``threshold``, a block of rows at a time."""
-    rows = max(1, CHUNK_ELEMENTS // len(features))
-    columns = torch.arange(len(features), device=features.device).view(1, -1)
-    total = 0
-    for start in range(0, len(features), rows):
-        close = torch.cdist(features[start : start + rows], features) < threshold
-        own = torch.arange(start, start + len(close), device=features.device).view(-1, 1)
-        total += int((close & (columns > own)).sum())  # each unordered pair once
-    return total
+    """Unordered pairs of rows closer than ``threshold``."""
+    return sum(int((block < threshold).sum()) for _, block in _pair_distance_blocks(features))
 
 
 def birthday_support(s: int, probability: float) -> float:
@@ -150,13 +148,8 @@ def closest_pool_pairs(features: Array, k: int = 8) -> tuple[np.ndarray, np.ndar
     n = len(pool)
     if not 1 <= k <= n * (n - 1) // 2:
         raise ValueError(f"k must be between 1 and the {n * (n - 1) // 2} pairs of the pool, got {k}")
-    rows = max(1, CHUNK_ELEMENTS // n)
     best_values, best_pairs = torch.empty(0, dtype=pool.dtype), torch.empty(0, 2, dtype=torch.long)
-    columns = torch.arange(n, device=pool.device)
-    for start in range(0, n, rows):
-        block = torch.cdist(pool[start : start + rows], pool)
-        own = torch.arange(start, start + len(block), device=pool.device).view(-1, 1)
-        block = block.masked_fill(columns.view(1, -1) <= own, math.inf)  # each unordered pair once, no self pairs
+    for start, block in _pair_distance_blocks(pool):
         values, flat = block.flatten().topk(min(k, block.numel()), largest=False)
         pairs = torch.stack([flat // n + start, flat % n], dim=1).cpu()
         best_values, best_pairs = torch.cat([best_values, values.cpu()]), torch.cat([best_pairs, pairs])
