@@ -92,13 +92,18 @@ def trained_gan(preset: str, run_dir: Path, seed: int, steps: int, overrides: li
     return open_run(run_dir, device="cpu")
 
 
+def samples_of(run: OpenRun, n: int, seed: int) -> torch.Tensor:
+    """``n`` samples of a run's generator from latent seed ``seed``, the same for every experiment that asks."""
+    with torch.no_grad():
+        return run.recipe.sample(n, generator=torch.Generator().manual_seed(seed))
+
+
 def scored_samples(run: OpenRun, n: int, seed: int, metrics: tuple[str, ...]) -> tuple[torch.Tensor, dict]:
     """``n`` samples of a run's generator (latent seed ``seed``) and the evaluation suite's ``metrics`` of them
     against the whole held-out test split of the run's data."""
     data = run.config.data.model_copy(update={"limit": None})
     evaluator = Evaluator(EvalConfig(metrics=metrics, n=n, real_split="test"), data, torch.device("cpu"))
-    with torch.no_grad():
-        samples = run.recipe.sample(n, generator=torch.Generator().manual_seed(seed))
+    samples = samples_of(run, n, seed)
     return samples, evaluator.evaluate(samples).values
 
 

@@ -27,7 +27,7 @@ import torch
 
 from genlab.data import load_dataset
 from genlab.images import enlarged_grid
-from genlab.lab.base import LABS, LabResult, save_figure, trained_gan
+from genlab.lab.base import LABS, LabResult, samples_of, save_figure, trained_gan
 from genlab.metrics import EvalConfig, Evaluator
 from genlab.metrics.support import SupportEstimate, closest_pool_pairs, duplicate_threshold, support_size
 
@@ -76,8 +76,7 @@ def birthday(out: Path, seed: int) -> LabResult:
     tau = duplicate_threshold(
         evaluator.reference("train").extracted.features, evaluator.reference("test").extracted.features
     )
-    with torch.no_grad():
-        generated = run.recipe.sample(n, generator=torch.Generator().manual_seed(seed))
+    generated = samples_of(run, n, seed)
     copies = train_images[torch.randint(0, COPIED, (n,), generator=torch.Generator().manual_seed(seed))]
     sources = {"real": train_images, "gan": generated, "copies": copies}
     features = {name: evaluator.extractor(images).features for name, images in sources.items()}

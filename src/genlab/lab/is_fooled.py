@@ -22,7 +22,7 @@ import torch
 
 from genlab.data import load_dataset
 from genlab.images import enlarged_grid
-from genlab.lab.base import LABS, LabResult, save_figure, trained_gan
+from genlab.lab.base import LABS, LabResult, samples_of, save_figure, trained_gan
 from genlab.metrics import EvalConfig, Evaluator
 
 PRESET = "dcgan-digits"
@@ -59,13 +59,12 @@ def _figure(sets: dict[str, torch.Tensor], scores: dict[str, dict[str, float]], 
 def is_fooled(out: Path, seed: int) -> LabResult:
     """Train the GAN into ``out/runs/gan``, score the five sets and draw ``is-fooled.png``."""
     run = trained_gan(PRESET, out / "runs" / "gan", seed, STEPS)
-    data, recipe = run.config.data, run.recipe
+    data = run.config.data
     test = load_dataset(data.model_copy(update={"split": "test"}))
     train = load_dataset(data)
     n = len(test.images)
     first_of_each = torch.tensor([int((test.labels == label).nonzero()[0]) for label in range(10)])
-    with torch.no_grad():
-        generated = recipe.sample(n, generator=torch.Generator().manual_seed(seed))
+    generated = samples_of(run, n, seed)
     sets = {
         "real": test.images,
         "one per class": tiled(test.images[first_of_each], n),
