@@ -393,6 +393,9 @@ def _parser() -> argparse.ArgumentParser:
     arith = latent_command("arithmetic", "latent vector arithmetic: mean(a) - mean(b) + mean(c)")
     for group in ("a", "b", "c"):
         arith.add_argument(f"--{group}", required=True, metavar="QUERY", help="group query, e.g. class=7,ink=high")
+    arith.add_argument(
+        "--rescale", action="store_true", help="bring the result back to the latents' typical norm before decoding"
+    )
     classified(arith, 2000)
 
     edit = latent_command("edit", "steer samples to a class by the classifier's gradient on z")

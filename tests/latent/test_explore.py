@@ -3,12 +3,14 @@
 import json
 
 import pytest
+import torch
 from PIL import Image
 
 import genlab
 from genlab.cli import main
 from genlab.errors import GenlabError
 from genlab.latent import explore
+from genlab.models.gan import GAN
 
 SIDE = 16
 
@@ -83,6 +85,31 @@ def test_arithmetic_keeps_the_class_of_c_and_adds_the_ink_of_a_minus_b(digits_ru
     with Image.open(found.path) as figure:
         rows_of_16 = figure.size[1] / (figure.size[0] / (8 + 1))  # 9 images per row, square cells
     assert round(rows_of_16) == 5
+
+
+def test_arithmetic_reads_realism_and_rescales_the_means_it_decodes(digits_run, monkeypatch):
+    decoded = []
+    decode = GAN.decode
+
+    def recording(self, z, labels=None):
+        decoded.append(z.norm(dim=1))
+        return decode(self, z, labels)
+
+    monkeypatch.setattr(GAN, "decode", recording)
+    found = {
+        flag: genlab.arithmetic(digits_run, "ink=high", "ink=low", "class=1", n=400, members=8, rescale=flag)
+        for flag in (False, True)
+    }
+    plain, rescaled = decoded[1:4], decoded[6:9]  # rows a, b, c (members, then G of their mean); draw 0 labels
+    typical = float(decoded[0].mean())  # the labelled latents
+    for row in plain:
+        assert row[-1] < 0.8 * typical  # a mean of 8 latents is shorter (sqrt(8) times for independent ones)
+    for row, before in zip(rescaled, plain, strict=True):
+        assert row[-1] == pytest.approx(typical, rel=1e-4) and torch.equal(row[:-1], before[:-1])  # members as they are
+    assert decoded[9][0] == pytest.approx(typical, rel=1e-4)  # the result, before its neighbours' noise
+    assert found[True].numbers["rescale"] and not found[False].numbers["rescale"]
+    realism = [found[False].numbers[f"{name}_realism"] for name in ("result", "pixel_result", "mean_c")]
+    assert all(0 < r < float("inf") for r in realism)  # which of them looks real: the pixel-arithmetic lab's test
 
 
 def test_sampling_with_truncation_stays_near_the_average_image(digits_run):

@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy.spatial.distance import cdist
 
-from genlab.metrics.prdc import density_coverage, precision_recall
+from genlab.metrics.prdc import density_coverage, precision_recall, realism_scores
 
 PRDC_MODULE = importlib.import_module("genlab.metrics.prdc")
 
@@ -137,3 +137,25 @@ def test_bad_inputs_raise_clear_errors():
         density_coverage(x, x, k=0)
     with pytest.raises(ValueError, match="NaN or inf"):
         density_coverage(x, np.full((10, 4), np.nan))
+
+
+def test_realism_score_by_hand_on_a_line():
+    # Real points 0, 1, 3 with k = 1 have radii 1, 1, 2. Keeping every ball, the fake at 4.5 is scored by the
+    # widest ball, 2 / 1.5; keeping the smaller half (the paper's pruning) it sees only 0 and 1: 1 / 3.5.
+    real, fake = column(0, 1, 3), column(0.5, 4.5)
+    every = realism_scores(real, fake, k=1, keep=1.0)
+    assert every == pytest.approx([1 / 0.5, 2 / 1.5])
+    pruned = realism_scores(real, fake, k=1, keep=0.5)
+    assert pruned == pytest.approx([1 / 0.5, 1 / 3.5])
+    assert realism_scores(real, column(1.0), k=1)[0] == np.inf  # a copy of a real sample
+    with pytest.raises(ValueError, match="keep must be a fraction"):
+        realism_scores(real, fake, keep=0)
+
+
+def test_realism_of_at_least_one_is_precision_membership_when_every_ball_is_kept():
+    gen = np.random.default_rng(3)
+    real, fake = gen.normal(size=(300, 5)), gen.normal(0.7, 1.3, size=(200, 5))
+    scores = realism_scores(real, fake, k=3, keep=1.0)
+    assert (scores >= 1).mean() == pytest.approx(precision_recall(real, fake, k=3)["precision"])
+    near, far = realism_scores(real, np.outer([0.0, 10.0], np.ones(5)), k=3)  # the centre and far away
+    assert near > 1 > far

@@ -156,6 +156,28 @@ def density_coverage(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.T
     }
 
 
+def realism_scores(
+    real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.Tensor, k: int = 3, keep: float = 0.5
+) -> np.ndarray:
+    """Realism score of each fake sample (Kynkäänniemi et al. 2019, section 5): how far inside the real manifold
+    it lies, a per-image reading of precision.
+
+    R(φ_g) = max over real φ_r of ‖φ_r − NN_k(φ_r)‖ / ‖φ_g − φ_r‖: at least 1 exactly when φ_g lies in the
+    (closed) k-NN ball of some real sample, larger the deeper inside, below 1 outside every ball (an exact copy of
+    a real sample scores infinity). As in the paper, only the ``keep`` fraction of real balls with the smallest
+    radii is used (0.5: the half with the largest radii, which real outliers inflate, is dropped); ``keep=1`` uses
+    them all, and then mean(R ≥ 1) is :func:`precision_recall`'s precision. Returns float64 scores (M,).
+    """
+    if not 0 < keep <= 1:
+        raise ValueError(f"keep must be a fraction in (0, 1], got {keep!r}")
+    r, f, tie = _prepare(real, fake, k)
+    radii = _kth_neighbour_radii(r, k, "real")
+    kept = radii.argsort()[: max(1, math.ceil(keep * len(radii)))]
+    r, threshold = r[kept], _closed(radii[kept], tie)
+    scores = [(threshold[None, :] / d).max(dim=1).values for _, d in _blocks(f, r)]
+    return torch.cat(scores).cpu().numpy()
+
+
 @METRICS.register("pr")
 class PrecisionRecall(Metric):
     """Precision and recall of k-NN manifolds, k = 3 (higher is better)."""
