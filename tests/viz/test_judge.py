@@ -129,6 +129,12 @@ def test_a_damaged_or_foreign_answers_file_is_named_with_the_fix(tmp_path, capsy
     assert "download the answers again" in error and str(path) in error
 
 
+def test_the_command_writes_the_page(run, tmp_path, capsys):
+    main(["judge", str(run), "--n", "2", "--out", str(tmp_path / "j.html"), "--seed", "1", "--device", "cpu"])
+    assert capsys.readouterr().out.strip() == f"wrote {tmp_path / 'j.html'}"
+    assert len(_shown_images(tmp_path / "j.html")) == 4
+
+
 def test_the_command_needs_a_run_or_answers(tmp_path, capsys):
     for argv in (["judge"], ["judge", "RUN", "--score", "a.json"]):
         with pytest.raises(SystemExit):

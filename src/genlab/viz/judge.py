@@ -21,6 +21,7 @@ import base64
 import json
 import math
 import random
+import re
 import statistics
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -242,16 +243,20 @@ def write_judge_page(real: torch.Tensor, fake: torch.Tensor, out: str | Path, *,
     """The page for ``real`` and ``fake`` images (N, C, H, W) in [-1, 1], n of each, shown in
     :func:`judge_order`'s order; ``run`` and ``seed`` go into the answers file."""
     n = len(real)
+    if len(fake) != n:
+        raise ValueError(f"a judge page shows as many real images as fakes, got {n} and {len(fake)}")
     order = judge_order(n, seed)
     pictures = {"real": iter(to_uint8(real)), "fake": iter(to_uint8(fake))}
     images = "".join(f'<img src="{png_uri(png_bytes(next(pictures[t])))}" alt="image" hidden>' for t in order)
     mask = random.Random(f"mask-{seed}").randbytes(len(order))
     key = bytes(m ^ (t == "real") for m, t in zip(mask, order, strict=True))
-    meta = {"format": FORMAT, "run": run, "seed": seed, "n": n}
-    script = SCRIPT
-    for name, value in (("META", meta), ("Z", Z95), ("KEY", base64.b64encode(key).decode())):
-        script = script.replace(f"__{name}__", _literal(value))
-    script = script.replace("__MASK__", _literal(base64.b64encode(mask).decode()))
+    values = {
+        "META": {"format": FORMAT, "run": run, "seed": seed, "n": n},
+        "Z": Z95,
+        "KEY": base64.b64encode(key).decode(),
+        "MASK": base64.b64encode(mask).decode(),
+    }
+    script = re.sub(r"__(META|Z|KEY|MASK)__", lambda found: _literal(values[found.group(1)]), SCRIPT)
     body = (
         f'<div id="intro"><p>{2 * n} images follow one at a time: {n} from the data set and {n} from a generator, '
         "in random order. Answer each with <b>real</b> or <b>fake</b> (keys R and F); the time you take is recorded. "
