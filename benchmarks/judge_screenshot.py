@@ -15,6 +15,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -23,6 +25,14 @@ import genlab
 
 DOCS = Path(__file__).parents[1] / "docs"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=750,640"]
+
+
+def screenshot(driver, path: Path) -> None:
+    """The window's picture, cut 24 pixels below the lowest drawn row (the page's white margin)."""
+    driver.save_screenshot(str(path))
+    picture = Image.open(path)
+    drawn = np.flatnonzero((np.asarray(picture.convert("L")) < 250).any(axis=1))
+    picture.crop((0, 0, picture.width, min(picture.height, drawn[-1] + 24))).save(path)
 
 
 def main() -> None:
@@ -44,9 +54,9 @@ def main() -> None:
             driver.find_element(By.ID, "start").click()
             for position in range(2 * args.n):
                 if position == args.answered:
-                    driver.save_screenshot(str(DOCS / "judge.png"))
+                    screenshot(driver, DOCS / "judge.png")
                 driver.find_element(By.ID, "real").click()
-            driver.save_screenshot(str(DOCS / "judge-done.png"))
+            screenshot(driver, DOCS / "judge-done.png")
             print(driver.find_element(By.ID, "summary").text)
     finally:
         driver.quit()
