@@ -9,6 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from scipy.stats import binomtest
 
@@ -18,7 +19,7 @@ from genlab.data import DataConfig, open_dataset
 from genlab.errors import ConfigError, DataError, GenlabError
 from genlab.images import to_uint8
 from genlab.metrics.reference import real_subset
-from genlab.viz.judge import JudgeScore, _fixed, judge_order, score, wilson_interval
+from genlab.viz.judge import JudgeScore, _fixed, judge_order, score, wilson_interval, write_judge_page
 from tests.viz.test_report import CHROMIUM_FLAGS
 
 N, SEED = 6, 3
@@ -60,6 +61,11 @@ def test_the_score_of_a_hand_counted_judge():
     ]
     # a half is rounded up, as JavaScript's toFixed does (Python's format would print 0.12)
     assert score(truth[:2], ["real", "fake"], [0.125, 0.125]).summary()[-1] == "median time per image: 0.13 s"
+
+
+def test_a_page_needs_as_many_fakes_as_real_images(tmp_path):
+    with pytest.raises(ValueError, match="as many real images as fakes, got 2 and 3"):
+        write_judge_page(torch.zeros(2, 1, 4, 4), torch.zeros(3, 1, 4, 4), tmp_path / "j.html", run="r", seed=0)
 
 
 def test_the_order_holds_n_of_each_and_follows_the_seed():
