@@ -37,6 +37,7 @@ def run(capsys, *argv):
         ["edit"],
         ["direction"],
         ["likelihood"],
+        ["judge"],
     ],
 )
 def test_every_help_shows_an_example(capsys, command):

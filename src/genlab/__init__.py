@@ -39,6 +39,8 @@ _API = {
     "ae_vs_vae": "genlab.api",
     "report": "genlab.api",
     "compare": "genlab.api",
+    "judge": "genlab.api",
+    "judge_score": "genlab.api",
     "load_config": "genlab.config",
     "Config": "genlab.config",
     "Trainer": "genlab.train",

@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 from genlab import __version__
 from genlab.build import build_trainer, resume_trainer
 from genlab.config import Config, dump_config, load_config, merge, presets, read_run_config, validate_config
-from genlab.data import DATASETS, DataConfig, ImageSet, load_dataset
+from genlab.data import DATASETS, DataConfig, ImageSet, load_dataset, open_dataset
 from genlab.data.base import set_channels
 from genlab.data.custom import CUSTOM, as_image_set
 from genlab.data.folder import EXTENSIONS, image_files, read_image, save_images
@@ -27,9 +27,11 @@ from genlab.errors import DataError, GenlabError
 from genlab.fileio import ensure_writable, write_json
 from genlab.generators import load_model, open_model
 from genlab.images import save_png, to_uint8
+from genlab.lab.base import samples_of
 from genlab.latent.explore import ae_vs_vae, arithmetic, direction, edit, embed, interpolate, traverse
 from genlab.metrics import EvalConfig, EvalResult, Evaluator
 from genlab.metrics.features import DomainClassifier, save_classifier
+from genlab.metrics.reference import real_subset
 from genlab.models import Recipe
 from genlab.models.autoencoder import AutoEncoder
 from genlab.models.classifier import Classifier
@@ -45,6 +47,7 @@ from genlab.train import RunDir, TrainResult, resolve_device
 from genlab.train.distributed import process_group, shared_value
 from genlab.train.evaluation import evaluate_recipe
 from genlab.viz.closest_pairs import plot_closest_pairs
+from genlab.viz.judge import JudgeScore, read_answers, write_judge_page
 from genlab.viz.report import write_comparison, write_report
 from genlab.viz.samples import render_samples
 
@@ -62,6 +65,8 @@ __all__ = [
     "export_classifier",
     "fit",
     "interpolate",
+    "judge",
+    "judge_score",
     "likelihood",
     "load_run",
     "pretrain_finetune",
@@ -81,6 +86,37 @@ def report(run_dir: str | Path, out: str | Path | None = None) -> Path:
 def compare(run_dirs: list[str | Path], out: str | Path = "compare.html") -> Path:
     """Write one self-contained page comparing runs: overlaid curves, last samples, metrics with the best marked."""
     return write_comparison(run_dirs, out)
+
+
+def judge(
+    run_dir: str | Path, n: int = 50, *, out: str | Path = "judge.html", seed: int = 0, device: str = "auto"
+) -> Path:
+    """Write a self-contained "real or fake?" page for a person: ``n`` real images, the ones ``genlab eval``
+    compares with (the run's ``eval.real_split``, the fixed subset), and ``n`` of the run's generator (its EMA copy
+    when it has one, latent seed ``seed``), in an order that ``seed`` fixes (:mod:`genlab.viz.judge`)."""
+    check_arguments(n=(n, COUNT), seed=(seed, SEED))
+    target = ensure_writable(out)
+    run = open_run(run_dir, device)
+    cfg = run.config
+    if not run.recipe.generative:
+        raise GenlabError(
+            f"{run.checkpoint} holds a {cfg.model.recipe}, which generates no images to judge; give the folder of "
+            "a run that trained a generator (a GAN, VAE, ...)"
+        )
+    data = open_dataset(cfg.data.model_copy(update={"split": cfg.eval.real_split}))[0]
+    where = f"{cfg.data.name} ({cfg.eval.real_split} split)"
+    if len(data.shape) != 3:
+        raise DataError(f"{where} holds {data.shape[0]}-d points, not images: a person judges images")
+    if n > len(data):
+        raise DataError(f"n = {n} is more than the {len(data)} real images of {where}: give n = {len(data)} or less")
+    real, _ = real_subset(data, n)
+    return write_judge_page(real, samples_of(run, n, seed), target, run=str(run.run_dir), seed=seed)
+
+
+def judge_score(answers: str | Path) -> JudgeScore:
+    """The score of an answers file that a :func:`judge` page offered: accuracy with its Wilson interval, fakes and
+    reals called real, median time (``.summary()``: the lines the page showed)."""
+    return read_answers(answers)[1]
 
 
 def fit(

@@ -132,6 +132,13 @@ REPORT_EXAMPLES = """examples:
 Both pages are single self-contained HTML files: pictures inlined, no network needed to open them.
 """
 
+JUDGE_EXAMPLES = """examples:
+  genlab judge runs/try1 --n 50 --out judge.html       50 real and 50 generated images, shuffled, one at a time
+  genlab judge --score judge-answers.json             the downloaded answers: accuracy, interval, rates, time
+
+The page is one self-contained HTML file (open it offline, mail it); its answers download as JSON at the end.
+"""
+
 CONFIG_EXAMPLES = """examples:
   genlab config --list
   genlab config dcgan-mnist --set train.batch_size=128 > mine.yaml
@@ -226,6 +233,19 @@ def _compare(args: argparse.Namespace) -> None:
     from genlab import api
 
     print(f"wrote {api.compare(args.runs, args.out)}")
+
+
+def _judge(args: argparse.Namespace) -> None:
+    from genlab import api
+
+    if args.score:
+        if args.run:
+            raise GenlabError("give either RUN_DIR (write a page) or --score ANSWERS.json (score one), not both")
+        print("\n".join(api.judge_score(args.score).summary()))
+    elif args.run:
+        print(f"wrote {api.judge(args.run, args.n, out=args.out, seed=args.seed, device=args.device)}")
+    else:
+        raise GenlabError("give a RUN_DIR to write a judge page for, or --score ANSWERS.json")
 
 
 def _eval(args: argparse.Namespace) -> None:
@@ -512,6 +532,14 @@ def _parser() -> argparse.ArgumentParser:
     compare = command("compare", _compare, "compare runs side by side on one HTML page", REPORT_EXAMPLES)
     compare.add_argument("runs", nargs="+", metavar="RUN_DIR", help="two or more run folders")
     compare.add_argument("--out", default="compare.html", help="HTML file (default compare.html)")
+
+    judge = command("judge", _judge, "a 'real or fake?' page for a person, and its score", JUDGE_EXAMPLES)
+    judge.add_argument("run", nargs="?", metavar="RUN_DIR", help="run folder of a trained generator")
+    judge.add_argument("--n", type=int, default=50, help="real images, and as many generated ones (default 50)")
+    judge.add_argument("--out", default="judge.html", help="HTML file to write (default judge.html)")
+    judge.add_argument("--seed", type=int, default=0, help="seed of the order and of the latents (default 0)")
+    judge.add_argument("--score", metavar="ANSWERS", help="score the answers JSON that a judge page offered")
+    judge.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     demo = command("demo", _demo, "train a DCGAN on the bundled digits and show where the pictures are", DEMO_EXAMPLES)
     demo.add_argument("--out", metavar="DIR", help="run folder (default: runs/demo-TIMESTAMP)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -41,9 +42,15 @@ def enlarged_grid(images: torch.Tensor, nrow: int | None = None) -> np.ndarray:
     return grid.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
+def png_bytes(picture: np.ndarray) -> bytes:
+    """An (H, W, C) uint8 picture encoded as PNG (grey when C is 1)."""
+    buffer = io.BytesIO()
+    Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def save_png(picture: np.ndarray, path: str | Path) -> Path:
     """Write an (H, W, C) uint8 picture (e.g. from :func:`enlarged_grid`) to a PNG file atomically."""
-    image = Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture)
     with atomic_write(path) as handle:
-        image.save(handle, format="PNG")
+        handle.write(png_bytes(picture))
     return Path(path)

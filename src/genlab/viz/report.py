@@ -64,8 +64,13 @@ window.addEventListener('load', function () {
 </script>"""
 
 
+def png_uri(png: bytes) -> str:
+    """PNG bytes as a data URI, the form every picture of a page takes."""
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
 def _png(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+    return png_uri(path.read_bytes())
 
 
 def _figure_uri(fig) -> str:
@@ -74,7 +79,7 @@ def _figure_uri(fig) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return png_uri(buffer.getvalue())
 
 
 def _img(uri: str, caption: str, width: int | None = None, show_caption: bool = True) -> str:
@@ -163,16 +168,18 @@ def _findings_table(records: list[dict]) -> str:
     return '<div class="finding">' + _table(["step", "finding", "what", "try"], rows) + "</div>"
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str, style: str = "") -> str:
+    """A whole page: the reports' style (plus ``style``), the title as heading, ``body`` and the picture check."""
     return (
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f'<style>{STYLE}</style></head><body data-ok="pending"><h1>{html.escape(title)}</h1>{body}{CHECK}</body></html>'
+        f'<style>{STYLE}{style}</style></head><body data-ok="pending"><h1>{html.escape(title)}</h1>{body}{CHECK}'
+        "</body></html>"
     )
 
 
-def _write(path: Path, page: str) -> Path:
+def write_page(path: Path, text: str) -> Path:
     with atomic_write(path, "w") as handle:
-        handle.write(page)
+        handle.write(text)
     return path
 
 
@@ -197,8 +204,8 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     body += ["<h2>Final metrics</h2>", _table(["metric", "value"], rows)]
     body += ["<h2>Training doctor</h2>", _findings_table(records)]
     body += ["<h2>Config</h2>", f"<pre>{html.escape(run.config_path.read_text())}</pre>"]
-    return _write(
-        Path(out) if out else run.path / "report.html", _page(f"genlab report: {run.path.name}", "".join(body))
+    return write_page(
+        Path(out) if out else run.path / "report.html", page(f"genlab report: {run.path.name}", "".join(body))
     )
 
 
@@ -244,4 +251,4 @@ def write_comparison(run_dirs: Sequence[str | Path], out: str | Path) -> Path:
         "<h2>Metrics (best per column marked)</h2>",
         _table(["run", *columns], rows),
     ]
-    return _write(Path(out), _page(f"genlab comparison of {len(runs)} runs", "".join(body)))
+    return write_page(Path(out), page(f"genlab comparison of {len(runs)} runs", "".join(body)))
