@@ -84,9 +84,9 @@ def _run_phase(
 ) -> None:
     models = {model.name: model for model in plan.models}
     unique = list({trial.id: trial for trial in trials}.values())  # a setting drawn twice is one trial
-    tasks = [_task(plan, models[t.model], t, folder) for t in unique if not index.finished(t)]
     if not unique:
         return
+    tasks = [_task(plan, models[t.model], t, folder) for t in unique if not index.finished(t)]
     index.put(*(task.trial.row() | {"metric": plan.spec.metric} for task in tasks))
     counts = Counter(index.rows[t.id]["status"] for t in unique if index.finished(t))
     phase = unique[0].phase
@@ -105,7 +105,8 @@ def _run_phase(
             show(1)
 
         show(0)
-        engine.run(tasks, run_trial, on_result)
+        if tasks:
+            engine.run(tasks, run_trial, on_result)
 
 
 def _task(plan: Study, model: ModelPlan, trial: TrialSpec, folder: Path) -> Task:

@@ -32,7 +32,6 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from genlab.config import PRESETS_DIR, assign, check_key, read_yaml, validate_config
 from genlab.errors import ConfigError
@@ -80,15 +79,13 @@ class Dimension(BaseModel):
         if isinstance(data, Dimension):
             return data
         if not isinstance(data, dict) or len(data) != 1 or next(iter(data)) not in KINDS:
-            raise PydanticCustomError(
-                "dimension",
-                "must be one of {{choice: [a, b, ...]}}, {{grid: [a, b, ...]}}, {{uniform: [low, high]}}, "
-                "{{loguniform: [low, high]}}, {{int: [low, high]}} (got {got})",
-                {"got": repr(data)},
+            raise ValueError(
+                "must be one of {choice: [a, b, ...]}, {grid: [a, b, ...]}, {uniform: [low, high]}, "
+                "{loguniform: [low, high]}, {int: [low, high]}"
             )
         kind, values = next(iter(data.items()))
         if not isinstance(values, list | tuple) or not values:
-            raise PydanticCustomError("dimension", "{kind} needs a non-empty list", {"kind": kind})
+            raise ValueError(f"{kind} needs a non-empty list of values")
         return {"kind": kind, "values": tuple(values)}
 
     @model_validator(mode="after")
