@@ -60,7 +60,7 @@ def test_a_kind_parameter_is_a_key_under_its_kind(write_study):
     """model.objective.gamma exists for BEGAN, not for the non-saturating loss; spaces.MODEL replaces the shared
     entry of the same key."""
     space = {"model.d_optim.lr": {"choice": [1e-3]}}
-    with pytest.raises(ConfigError, match="space.model.objective.gamma: 'gamma' is not a key"):
+    with pytest.raises(ConfigError, match=r"space\.model\.objective\.gamma: 'gamma' is not a key"):
         load_study(write_study(space={"model.objective.gamma": {"uniform": [0.1, 1]}}))
     study = load_study(
         write_study(
