@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import yaml
@@ -84,6 +86,16 @@ def test_the_ready_studies_load():
     modes = load_study("modes-2d")
     assert len(modes.models) == 28 and modes.spec.value == "modes" and modes.spec.mode == "max"
     assert all(m.config["eval"]["metrics"] == ["modes"] for m in modes.models)
+
+
+def test_the_readme_study_loads(tmp_path):
+    text = (Path(__file__).parents[2] / "README.md").read_text()
+    example = re.search(r"```yaml\n(.*?)```", text[text.index("## Studies") :], re.S).group(1)
+    (tmp_path / "study.yaml").write_text(example)
+    study = load_study(tmp_path / "study.yaml")
+    assert [m.name for m in study.models] == ["ns", "wgan-gp"] and study.spec.rerun.seeds == 5
+    assert set(study.models[1].space) == {"model.d_optim.lr", "model.d_steps", "model.objective.gp_weight"}
+    assert study.models[0].config["eval"]["every"] == 500
 
 
 def dim(**kind) -> Dimension:
