@@ -30,6 +30,11 @@ class Backend(ABC):
         KeyboardInterrupt; a task that was stopped reports nothing, so it stays ``running`` and a rerun resumes it.
         """
 
+    @abstractmethod
+    def close(self) -> None:
+        """Release what :meth:`run` started (worker processes, a cluster connection); the study calls it once, after
+        its last phase, so the phases share the workers."""
+
 
 BACKENDS: Registry[Callable[..., Backend]] = Registry("study backend")
 """Backend factories by name, each called as ``factory(jobs=N or None, resources=Resources)``."""

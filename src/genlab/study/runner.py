@@ -76,6 +76,8 @@ def run(
             "continue: finished trials are skipped, interrupted ones resume from their checkpoints",
             getattr(stop, "signum", signal.SIGINT),
         ) from None
+    finally:
+        engine.close()
     return list(index.rows.values())
 
 
@@ -87,7 +89,7 @@ def _run_phase(
     if not unique:
         return
     tasks = [_task(plan, models[t.model], t, folder) for t in unique if not index.finished(t)]
-    index.put(*(task.trial.row() | {"metric": plan.spec.metric} for task in tasks))
+    index.put(*(task.trial.row() | {"metric": plan.spec.value} for task in tasks))
     counts = Counter(index.rows[t.id]["status"] for t in unique if index.finished(t))
     phase = unique[0].phase
     with tqdm(
