@@ -109,9 +109,11 @@ def test_phase_two_reruns_the_best_setting_over_new_seeds(tmp_path):
         genlab.study.load(tmp_path)
 
 
-def test_ctrl_c_keeps_finished_trials_and_a_rerun_resumes(tmp_path, capsys):
-    """SIGINT to a study process while its second trial trains: the first stays done, the second is left running
-    with the checkpoint the trainer saved, and the same command again resumes it from that checkpoint."""
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_keeps_finished_trials_and_a_rerun_resumes(tmp_path, capsys, jobs):
+    """SIGINT to a study process while its second trial trains (in the study's process, or in a worker that the
+    study forwards the signal to): the first stays done, the second is left running with the checkpoint the trainer
+    saved, and the same command again resumes it from that checkpoint."""
     study = write_study(
         tmp_path,
         models={"a": {}, "b": {"model.objective": "lsgan", "train.steps": 100}},
@@ -119,7 +121,7 @@ def test_ctrl_c_keeps_finished_trials_and_a_rerun_resumes(tmp_path, capsys):
         overrides={"train.checkpoint_every": 10, "train.keep_checkpoints": 20},
     )
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "genlab", "study", "run", str(study), "--out", str(out), "--jobs", "1"]
+    command = [sys.executable, "-m", "genlab", "study", "run", str(study), "--out", str(out), "--jobs", jobs]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ | {"OMP_NUM_THREADS": "1"}
     )
@@ -140,7 +142,7 @@ def test_ctrl_c_keeps_finished_trials_and_a_rerun_resumes(tmp_path, capsys):
     assert 0 < stopped_at < 100
     before = checkpoint_times(out / first["dir"], "checkpoints/*.pt")
 
-    main(["study", "run", str(study), "--out", str(out), "--jobs", "1"])
+    main(["study", "run", str(study), "--out", str(out), "--jobs", jobs])
     assert "2 trials (2 done, 0 failed)" in capsys.readouterr().out
     first_again, second_again = read_index(out / "trials.jsonl")
     assert first_again == first and checkpoint_times(out / first["dir"], "checkpoints/*.pt") == before

@@ -52,8 +52,15 @@ def run(
     engine = BACKENDS.get(backend)(jobs=jobs, resources=plan.spec.resources)
     folder = Path(out)
     ensure_writable(folder / INDEX)
-    with atomic_write(folder / STUDY_COPY, "w") as handle:
-        handle.write(plan.path.read_text(encoding="utf-8"))
+    text, copy = plan.path.read_text(encoding="utf-8"), folder / STUDY_COPY
+    if copy.is_file() and copy.read_text(encoding="utf-8") != text:
+        print(
+            f"note: {copy} differs from {plan.path}: trials of the same model, setting and seed that {folder} holds "
+            "are reused as they are",
+            file=sys.stderr,
+        )
+    with atomic_write(copy, "w") as handle:
+        handle.write(text)
     index = Index(folder)
     spec = plan.spec
     try:
@@ -70,6 +77,7 @@ def run(
             rerun = [TrialSpec(model, values, seed, phase=2) for model, values in best.items() for seed in new_seeds]
             _run_phase(plan, rerun, engine, index, folder, progress)
     except (KeyboardInterrupt, TrainingInterrupted) as stop:
+        index.put()  # a row whose write the interruption cut short
         finished = sum(row["status"] in (DONE, FAILED) for row in index.rows.values())
         raise TrainingInterrupted(
             f"study stopped; {finished} finished trials are in {index.path}. Run the same command again to "
