@@ -15,6 +15,7 @@ import pytest
 import torch
 import yaml
 
+import genlab.api
 import genlab.study
 from genlab.cli import main
 from genlab.errors import GenlabError
@@ -50,21 +51,29 @@ def checkpoint_times(folder: Path, pattern: str = "trials/*/checkpoints/*.pt") -
 
 
 def test_two_workers_record_every_trial_and_a_rerun_trains_nothing(tmp_path, capsys):
-    """Three trials through two spawned workers: two train, one has a learning rate the config refuses and is
-    recorded failed with the config's message; the same command again skips all three."""
+    """Four trials through two spawned workers: two train; one has a learning rate the config refuses and one
+    diverges (LSGAN by SGD at learning rate 10: NaN at step 3), and both are recorded failed with their messages.
+    The same command again skips all four."""
+    sgd = {"model.objective": "lsgan", "model.g_optim": {"name": "sgd", "lr": 10.0}, "model.d_optim.name": "sgd"}
     study = write_study(
         tmp_path,
-        models={"ns": {"model.objective": "nonsaturating"}, "bad": {}},
-        spaces={"ns": {"model.d_optim.lr": {"grid": [1e-3, 2e-3]}}, "bad": {"model.d_optim.lr": {"choice": [-1.0]}}},
+        models={"ns": {"model.objective": "nonsaturating"}, "bad": {}, "nan": sgd},
+        spaces={
+            "ns": {"model.d_optim.lr": {"grid": [1e-3, 2e-3]}},
+            "bad": {"model.d_optim.lr": {"choice": [-1.0]}},
+            "nan": {"model.d_optim.lr": {"choice": [10.0]}},
+        },
     )
     out = tmp_path / "out"
     main(["study", "run", str(study), "--out", str(out), "--jobs", "2"])
-    assert "3 trials (2 done, 1 failed)" in capsys.readouterr().out
+    assert "4 trials (2 done, 2 failed)" in capsys.readouterr().out
     rows = {row["id"]: row for row in read_index(out / "trials.jsonl")}
-    assert len(rows) == 3
-    failed = [r for r in rows.values() if r["status"] == "failed"]
-    assert [r["model"] for r in failed] == ["bad"]
-    assert "model.d_optim.lr: must be in (0, 10]" in failed[0]["error"] and failed[0]["final"] is None
+    assert len(rows) == 4
+    failed = {r["model"]: r for r in rows.values() if r["status"] == "failed"}
+    assert set(failed) == {"bad", "nan"}
+    assert "model.d_optim.lr: must be in (0, 10]" in failed["bad"]["error"] and failed["bad"]["final"] is None
+    assert not (out / failed["bad"]["dir"]).exists()
+    assert failed["nan"]["error"].startswith("training diverged: a logged value became NaN or infinite at step 3")
     done = [r for r in rows.values() if r["status"] == "done"]
     assert sorted(r["values"]["model.d_optim.lr"] for r in done) == [1e-3, 2e-3]
     for row in done:
@@ -72,11 +81,10 @@ def test_two_workers_record_every_trial_and_a_rerun_trains_nothing(tmp_path, cap
         assert (out / row["dir"] / "config.yaml").is_file()
         eval_records = [json.loads(line) for line in (out / row["dir"] / "metrics.jsonl").read_text().splitlines()]
         assert [r["eval/fid"] for r in eval_records if "eval/fid" in r] == [row["final"]]
-    assert not (out / failed[0]["dir"]).exists()
     before = checkpoint_times(out)
 
     main(["study", "run", str(study), "--out", str(out), "--jobs", "2"])
-    assert "3 trials (2 done, 1 failed)" in capsys.readouterr().out
+    assert "4 trials (2 done, 2 failed)" in capsys.readouterr().out
     assert checkpoint_times(out) == before
     assert {row["id"]: row for row in read_index(out / "trials.jsonl")} == rows
 
@@ -142,7 +150,7 @@ def test_ctrl_c_keeps_finished_trials_and_a_rerun_resumes(tmp_path, capsys, jobs
     assert 0 < stopped_at < 100
     before = checkpoint_times(out / first["dir"], "checkpoints/*.pt")
 
-    main(["study", "run", str(study), "--out", str(out), "--jobs", jobs])
+    main(["study", "run", str(study), "--out", str(out), "--jobs", "1"])  # resuming is the same with any --jobs
     assert "2 trials (2 done, 0 failed)" in capsys.readouterr().out
     first_again, second_again = read_index(out / "trials.jsonl")
     assert first_again == first and checkpoint_times(out / first["dir"], "checkpoints/*.pt") == before
@@ -151,3 +159,21 @@ def test_ctrl_c_keeps_finished_trials_and_a_rerun_resumes(tmp_path, capsys, jobs
     assert all(
         kept[name] == mtime for name, mtime in saved.items()
     )  # resumed: the checkpoints before stay as they were
+
+
+def test_a_crashing_trial_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
+    """A trial that raises what is no genlab error (a bug, a library failure) is failed with the exception's type
+    and message, in the order of the plan; the next trial still trains."""
+    fit = genlab.api.fit
+
+    def crash_on_hinge(config, *args, **kwargs):
+        if config["model"].get("objective") == "hinge":
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        return fit(config, *args, **kwargs)
+
+    monkeypatch.setattr(genlab.api, "fit", crash_on_hinge)
+    study = write_study(tmp_path, models={"a": {"model.objective": "hinge"}, "b": {}})
+    crashed, trained = genlab.study.run(study, tmp_path / "out", jobs=1, progress=False)
+    assert crashed["status"] == "failed" and crashed["model"] == "a"
+    assert crashed["error"] == "RuntimeError: CUDA error: an illegal memory access was encountered"
+    assert trained["status"] == "done" and trained["final"] > 0
