@@ -33,7 +33,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from genlab.config import PRESETS_DIR, assign, check_key, read_yaml, validate_config
+from genlab.config import PRESETS_DIR, Config, assign, check_key, read_yaml, validate_config
 from genlab.errors import ConfigError
 from genlab.metrics.evaluate import chosen_metrics
 from genlab.registry import did_you_mean
@@ -251,7 +251,7 @@ def _plan(spec: StudySpec, path: Path, name: str, changes: dict[str, Any]) -> Mo
     return ModelPlan(name, config, space)
 
 
-def _evaluation(section: dict[str, Any], cfg: Any, spec: StudySpec, source: str | None, what: str) -> dict[str, Any]:
+def _evaluation(section: dict[str, Any], cfg: Config, spec: StudySpec, source: str | None, what: str) -> dict[str, Any]:
     """The trial's eval section: its metrics with the one that computes the study's metric, evaluated every
     ``eval_every`` steps (else once, at the end)."""
     metrics = list(cfg.eval.metrics)
