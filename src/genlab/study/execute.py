@@ -10,6 +10,7 @@ stays ``running`` in the index and a rerun resumes it.
 from __future__ import annotations
 
 import copy
+import math
 import shutil
 import time
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ def _scores(task: Task, folder: Path) -> dict[str, Any]:
     if task.metric == LIKELIHOOD:
         k, n = task.likelihood
         points.append({LIKELIHOOD: api.likelihood(folder, k=k, n=n)["nll"]})
-    values = [p[task.metric] for p in points if p.get(task.metric) is not None and p[task.metric] == p[task.metric]]
+    values = [p[task.metric] for p in points if p.get(task.metric) is not None and math.isfinite(p[task.metric])]
     if not values:
         raise GenlabError(f"the run has no finite {task.metric} value to rank by (evaluation points: {len(points)})")
     best = min(values) if task.mode == "min" else max(values)
