@@ -114,6 +114,14 @@ CLASSIFIER_EXAMPLES = """examples:
   genlab classifier train --data folder --set data.path=my_images --set data.size=64 --out mine.pt
 """
 
+STUDY_EXAMPLES = """examples:
+  genlab study run modes-2d --out studies/modes --jobs 2     a ready study (configs/studies/), 2 trials at a time
+  genlab study run my-study.yaml --out studies/mine          run it again to continue where it stopped
+  genlab report studies/mine/trials/ns-3f9c2a1b07            every trial is an ordinary run folder
+
+Each finished trial is a row of DIR/trials.jsonl (genlab.study.load(DIR) reads it as a pandas DataFrame).
+"""
+
 LAB_EXAMPLES = """examples:
   genlab lab --list
   genlab lab optimal-d --out lab/           D trained with G frozen against D* = p_data / (p_data + p_g)
@@ -305,6 +313,18 @@ def _classifier(args: argparse.Namespace) -> None:
 
     result = api.train_classifier(args.data, args.set, out=args.out)
     print(f"test accuracy {result.test_accuracy:.4%}; weights: {result.weights}; run folder: {result.run_dir}")
+
+
+def _study(args: argparse.Namespace) -> None:
+    from genlab import study
+
+    rows = study.run(args.study, args.out, backend=args.backend, jobs=args.jobs)
+    counts = {status: sum(row["status"] == status for row in rows) for status in ("done", "failed")}
+    index = Path(args.out) / "trials.jsonl"
+    print(f"{len(rows)} trials ({counts['done']} done, {counts['failed']} failed); index: {index}")
+    for row in rows:
+        if row["status"] == "failed":
+            print(f"  failed {row['id']}: {row['error']}")
 
 
 def _lab(args: argparse.Namespace) -> None:
@@ -499,6 +519,13 @@ def _parser() -> argparse.ArgumentParser:
     classifier.add_argument("--data", default="mnist", help="data set to train on (default mnist)")
     classifier.add_argument("--out", help="weights file to write (default: RUN_DIR/classifier.pt)")
     overrides(classifier)
+
+    study = command("study", _study, "run a study: models x sampled settings x seeds, each a run", STUDY_EXAMPLES)
+    study.add_argument("action", choices=["run"], help="what to do (run: start or continue the study)")
+    study.add_argument("study", metavar="STUDY", help="study file, or a ready study's name (configs/studies/)")
+    study.add_argument("--out", required=True, metavar="DIR", help="study folder: trials/, trials.jsonl")
+    study.add_argument("--backend", default="local", choices=["local"], help="where the trials run (default local)")
+    study.add_argument("--jobs", type=int, help="trials at a time (default: the cores over resources.cpus)")
 
     lab = command("lab", _lab, "run a toy-lab experiment from the lecture notes", LAB_EXAMPLES)
     lab.add_argument("name", nargs="?", metavar="NAME", help="experiment (see --list)")

@@ -241,12 +241,7 @@ def _read_mapping(path: Path, if_empty: str) -> dict[str, Any]:
 
 
 def apply_override(data: dict[str, Any], override: str) -> None:
-    """Apply one ``dotted.key=value`` override in place; the value is parsed as YAML (``1e-4``, ``[1, 2]``).
-
-    The path follows the config's schema, so it goes through a kind's shorthand as through the mapping it stands
-    for (``objective: minimax`` is ``{name: minimax}``), and setting a kind key to another kind starts that section
-    afresh, as :func:`merge` does: the old kind's parameters would not fit the new one.
-    """
+    """Apply one ``dotted.key=value`` override in place; the value is parsed as YAML (``1e-4``, ``[1, 2]``)."""
     key, sep, text = override.partition("=")
     parts = key.strip().split(".")
     if not sep or not all(parts):
@@ -255,6 +250,18 @@ def apply_override(data: dict[str, Any], override: str) -> None:
         value = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"override '{override}': the value is not valid YAML ({exc})") from None
+    assign(data, key.strip(), value, f"override '{override}'")
+
+
+def assign(data: dict[str, Any], key: str, value: Any, what: str | None = None) -> None:
+    """Set the dotted ``key`` of the raw config mapping ``data`` to ``value`` in place (``what`` names the setting
+    in errors; default: the key).
+
+    The path follows the config's schema, so it goes through a kind's shorthand as through the mapping it stands
+    for (``objective: minimax`` is ``{name: minimax}``), and setting a kind key to another kind starts that section
+    afresh, as :func:`merge` does: the old kind's parameters would not fit the new one.
+    """
+    parts = key.split(".")
     node, section, kinds = data, Config, None
     for depth, part in enumerate(parts[:-1]):
         child = node.get(part)
@@ -266,13 +273,34 @@ def apply_override(data: dict[str, Any], override: str) -> None:
         if not isinstance(child, dict):
             where = ".".join(parts[: depth + 1])
             raise ConfigError(
-                f"override '{override}': {where} is the value {child!r}, not a section; set it whole instead "
-                f"({where}=VALUE)"
+                f"{what or key}: {where} is the value {child!r}, not a section; set it whole instead ({where}=VALUE)"
             )
         node = child
     if kinds is not None and parts[-1] == kinds.key and value != kinds.name_of(node):
         node.clear()  # another kind: its parameters start from its defaults
     node[parts[-1]] = value
+
+
+def check_key(data: dict[str, Any], key: str, what: str) -> None:
+    """Refuse a dotted ``key`` that names no setting of the config the raw mapping ``data`` describes, with a
+    :class:`ConfigError` that starts with ``what`` and suggests the nearest key. A kind's parameters are keys when
+    ``data`` chooses that kind (``model.objective.gp_weight`` under ``objective: wgan-gp``)."""
+    parts = key.split(".")
+    node: Any = data
+    section: Any = Config
+    for depth, part in enumerate(parts):
+        fields = section.model_fields if section is not None else {}
+        where = ".".join(parts[:depth])
+        if section is None:
+            raise ConfigError(f"{what}: {where} is a value, not a section; use {where} itself as the key")
+        if part not in fields:
+            raise ConfigError(
+                f"{what}: '{part}' is not a key of {where or 'the config'}{did_you_mean(part, fields)}; valid keys: "
+                f"{', '.join(fields)}"
+            )
+        child = node.get(part) if isinstance(node, dict) else None
+        section, _ = subsection(section, part, child)
+        node = child
 
 
 def validate_config(data: dict[str, Any], source: str = "config") -> Config:

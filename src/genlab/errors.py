@@ -32,6 +32,10 @@ class TrainingInterrupted(GenlabError):
         super().__init__(message)
         self.signum = signum
 
+    def __reduce__(self) -> tuple[type, tuple[str, int]]:
+        """Pickle with the signal number too: a study's worker process hands the error back to the study."""
+        return type(self), (str(self), self.signum)
+
 
 class TrainingStopped(GenlabError):
     """The training doctor stopped a run it diagnosed as failing (doctor.action: stop); a checkpoint was saved."""
