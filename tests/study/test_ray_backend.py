@@ -7,6 +7,7 @@ import importlib.util
 import sys
 
 import pytest
+import yaml
 
 import genlab.study
 from genlab.cli import main
@@ -62,6 +63,8 @@ def test_ray_gives_the_local_rows_and_a_rerun_trains_nothing(tmp_path, capsys, r
     (bad,) = [r for r in rows if r["model"] == "bad"]
     assert "model.d_optim.lr: must be in (0, 10]" in bad["error"]
     assert list((tmp_path / "ray" / "ray").glob("phase1-*"))  # Ray's own files stay in the study folder
+    for row in done:  # a Ray trial without GPUs trains on the CPU
+        assert yaml.safe_load((tmp_path / "ray" / row["dir"] / "config.yaml").read_text())["device"] == "cpu"
     before = checkpoint_times(tmp_path / "ray")
 
     main(["study", "run", str(study), "--out", str(tmp_path / "ray"), "--backend", "ray"])
@@ -104,3 +107,12 @@ def test_asha_stops_the_trailing_trial_at_its_first_rung(tmp_path, ray_here):
     assert (learns["status"], learns["steps"], learns["evaluations"]) == ("done", 60, 6) and "stopped" not in learns
     assert (stalls["status"], stalls["steps"], stalls["evaluations"]) == ("done", 10, 1)
     assert stalls["stopped"] == "asha at step 10" and stalls["final"] > learns["final"]
+
+
+@needs_ray
+def test_a_trial_asking_for_more_than_the_cluster_has_is_refused(tmp_path, ray_here):
+    """Resources Ray cannot give would leave every trial pending for ever: refused before any trial starts."""
+    study = write_study(tmp_path, resources={"cpus": 1, "gpus": 1})
+    with pytest.raises(ConfigError, match="resources.gpus: a trial asks for 1.0, and the Ray cluster has 0 GPUs"):
+        genlab.study.run(study, tmp_path / "out", backend="ray", progress=False)
+    assert [row["status"] for row in read_index(tmp_path / "out" / "trials.jsonl")] == ["running"]
