@@ -113,6 +113,28 @@ def test_asha_stops_the_trailing_trial_at_its_first_rung(tmp_path, ray_here):
 def test_a_trial_asking_for_more_than_the_cluster_has_is_refused(tmp_path, ray_here):
     """Resources Ray cannot give would leave every trial pending for ever: refused before any trial starts."""
     study = write_study(tmp_path, resources={"cpus": 1, "gpus": 1})
-    with pytest.raises(ConfigError, match="resources.gpus: a trial asks for 1.0, and the Ray cluster has 0 GPUs"):
+    with pytest.raises(ConfigError, match=r"resources\.gpus: a trial asks for 1\.0, and the Ray cluster has 0 GPUs"):
         genlab.study.run(study, tmp_path / "out", backend="ray", progress=False)
     assert [row["status"] for row in read_index(tmp_path / "out" / "trials.jsonl")] == ["running"]
+
+
+@needs_ray
+def test_a_trial_whose_worker_dies_is_failed_with_rays_message(tmp_path, ray_here, monkeypatch):
+    """A trial whose Ray worker dies (run_one is sys.exit: the worker process exits under the training) is failed
+    with Ray's message once its restarts are spent (none here, to keep the test short)."""
+    from genlab.study import ray_tune
+    from genlab.study.execute import Task
+    from genlab.study.spec import Resources
+    from genlab.study.trials import TrialSpec
+
+    monkeypatch.setattr(ray_tune, "RETRIES", 0)
+
+    task = Task(TrialSpec("ns"), {}, str(tmp_path / "trials" / "ns-0"), "fid", "min")
+    rows = []
+    ray_tune.RayBackend(1, Resources(), None, None).run([task], sys.exit, lambda task, row: rows.append(row))
+    ((row),) = rows
+    assert row["status"] == "failed" and row["id"] == task.trial.id and row["metric"] == "fid"
+    assert (
+        row["error"].startswith("the Ray trial failed: ActorDiedError: ") and "worker process has died" in row["error"]
+    )
+    assert len(list((tmp_path / "ray").glob("phase1-*/_trainable_*/error.txt"))) == 1

@@ -11,7 +11,7 @@ every evaluation point would double the disk a study takes and race with the tra
 report carries the trial's index row, which reaches the study through the same ``on_result`` as with the local
 backend. Ray's own files go to DIR/ray/; on a cluster DIR must be on a file system every node sees.
 
-Ctrl-C: Tune stops the experiment (its first SIGINT) and ends the running trials' workers; their rows stay
+Ctrl-C (or SIGTERM): Tune stops the experiment (its first SIGINT) and ends the running trials' workers; their rows stay
 ``running`` and a rerun resumes them from their last checkpoint (``train.checkpoint_every``): a worker thread
 cannot catch the signal to save one first, so the steps since are trained again.
 """
@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import os
+import signal
 import threading
 import time
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from typing import Any
 
 import ray
 import torch
-from ray import tune
+from ray import cloudpickle, tune
 from ray.tune.schedulers import ASHAScheduler
 
 from genlab.config import validate_config
@@ -48,6 +49,9 @@ STORAGE = "ray"
 ROW = "genlab_row"
 POINT = "genlab_point"
 POLL_S = 1.0
+RETRIES = 2
+"""Restarts of a Tune trial whose worker died (its node went away, it ran out of memory): the restart resumes the
+genlab trial from its checkpoint. A trial's own failures never reach Tune: they are its failed row."""
 
 
 class RayBackend(Backend):
@@ -75,11 +79,17 @@ class RayBackend(Backend):
                 storage_path=str(Path(tasks[0].folder).resolve().parents[1] / STORAGE),
                 verbose=0,
                 callbacks=[rows],
-                failure_config=tune.FailureConfig(max_failures=0),
+                failure_config=tune.FailureConfig(max_failures=RETRIES),
             ),
         )
-        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # Tune's table prints at verbose=0
-            tuner.fit()
+        main = threading.current_thread() is threading.main_thread()  # signals can be caught there only
+        previous = signal.signal(signal.SIGTERM, _as_ctrl_c) if main else None
+        try:
+            with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # Tune's table prints at verbose=0
+                tuner.fit()
+        finally:
+            if main:
+                signal.signal(signal.SIGTERM, previous)
         if rows.pending:  # Tune caught a Ctrl-C, stopped the experiment and returned
             raise KeyboardInterrupt
 
@@ -163,7 +173,9 @@ class _Rows(tune.Callback):
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         trial_id = trial.config["trial"]
         task = self.tasks[trial_id]
-        error = f"the Ray trial failed: {one_line(trial.error_msg or 'no message', 600)}"
+        saved = Path(trial.pickled_error_file or os.devnull)  # Tune writes it in this process before calling
+        cause = one_line(cloudpickle.loads(saved.read_bytes()), 600) if saved.is_file() else "no message"
+        error = f"the Ray trial failed: {cause}"
         self._finish(trial_id, task.trial.row(FAILED) | {"metric": task.metric, "error": error} | self._wall(trial_id))
 
     def _wall(self, trial_id: str) -> dict[str, Any]:
@@ -173,6 +185,11 @@ class _Rows(tune.Callback):
         if trial_id in self.pending:
             self.pending.discard(trial_id)
             self.on_result(self.tasks[trial_id], row)
+
+
+def _as_ctrl_c(signum: int, frame: object) -> None:
+    """SIGTERM stops the study as Ctrl-C does: it goes to Tune's SIGINT handler, which ends the experiment."""
+    signal.raise_signal(signal.SIGINT)
 
 
 def _trainable(config: dict[str, str], tasks: dict[str, Task], run_one: RunOne, threads: int, cpu: bool) -> None:
