@@ -4,7 +4,10 @@ without Ray installed, a message that says what to install. One Ray start for th
 from __future__ import annotations
 
 import importlib.util
+import signal
+import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -22,11 +25,12 @@ needs_ray = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def ray_here():
-    """Ray on two CPUs of this machine, started once for the module's tests (a start takes seconds)."""
+    """Ray on two CPUs of this machine, started once for the module's tests (a start takes seconds); its address,
+    for a study process to join as it would join a cluster."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
-    yield
+    context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    yield context.address_info["gcs_address"]
     ray.shutdown()
 
 
@@ -92,19 +96,19 @@ def test_the_local_backend_refuses_ray_options(tmp_path):
 
 @needs_ray
 def test_asha_stops_the_trailing_trial_at_its_first_rung(tmp_path, ray_here):
-    """One trial at a time, ASHA with rungs at 10 and 20 steps keeping the best half: a generator that learns
+    """One trial at a time, ASHA with rungs at 10 and 20 of 40 steps keeping the best half: a generator that learns
     (lr 5e-3) reaches every rung first and trains to the end; one that barely learns (lr 1e-6) has the worse FID at
     step 10 and is stopped there, recorded done with the evaluation point it reached."""
     study = write_study(
         tmp_path,
         space={"model.g_optim.lr": {"grid": [5e-3, 1e-6]}},
-        steps=60,
+        steps=40,
         eval_every=10,
         scheduler={"name": "asha", "grace": 10, "reduction": 2},
     )
     learns, stalls = genlab.study.run(study, tmp_path / "out", backend="ray", jobs=1, progress=False)
     assert learns["values"] == {"model.g_optim.lr": 5e-3} and stalls["values"] == {"model.g_optim.lr": 1e-6}
-    assert (learns["status"], learns["steps"], learns["evaluations"]) == ("done", 60, 6) and "stopped" not in learns
+    assert (learns["status"], learns["steps"], learns["evaluations"]) == ("done", 40, 4) and "stopped" not in learns
     assert (stalls["status"], stalls["steps"], stalls["evaluations"]) == ("done", 10, 1)
     assert stalls["stopped"] == "asha at step 10" and stalls["final"] > learns["final"]
 
@@ -138,3 +142,41 @@ def test_a_trial_whose_worker_dies_is_failed_with_rays_message(tmp_path, ray_her
         row["error"].startswith("the Ray trial failed: ActorDiedError: ") and "worker process has died" in row["error"]
     )
     assert len(list((tmp_path / "ray").glob("phase1-*/_trainable_*/error.txt"))) == 1
+
+
+@needs_ray
+def test_ctrl_c_under_ray_keeps_finished_trials_and_a_rerun_finishes(tmp_path, capsys, ray_here):
+    """A study process that joins the module's Ray by --address, as it would a cluster, gets SIGINT while its
+    second trial trains: Tune stops, the first trial stays done, the second stays running with its checkpoints, and
+    the same study again finishes it from them without training the first again."""
+    study = write_study(
+        tmp_path,
+        models={"a": {}, "b": {"model.objective": "lsgan", "train.steps": 200}},
+        steps=None,
+        overrides={"train.checkpoint_every": 10, "train.keep_checkpoints": 50},
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "genlab", "study", "run", str(study), "--out", str(out), "--backend", "ray"]
+    process = subprocess.Popen(
+        [*command, "--jobs", "1", "--address", ray_here], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        rows = read_index(out / "trials.jsonl") if (out / "trials.jsonl").is_file() else []
+        if len(rows) == 2 and rows[0]["status"] == "done" and list(out.glob(f"{rows[1]['dir']}/checkpoints/*.pt")):
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGINT, stderr.decode()
+    assert "study stopped; 1 finished trials" in stderr.decode()
+    first, second = read_index(out / "trials.jsonl")
+    assert (first["status"], second["status"]) == ("done", "running")
+    assert list(out.glob(f"{second['dir']}/checkpoints/*.pt"))
+    before = checkpoint_times(out / first["dir"], "checkpoints/*.pt")
+
+    main(command[3:])
+    assert "2 trials (2 done, 0 failed)" in capsys.readouterr().out
+    first_again, second_again = read_index(out / "trials.jsonl")
+    assert first_again == first and checkpoint_times(out / first["dir"], "checkpoints/*.pt") == before
+    assert second_again["status"] == "done" and second_again["steps"] == 200

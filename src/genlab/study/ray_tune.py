@@ -1,5 +1,6 @@
 """The Ray backend: each phase of a study is one Ray Tune experiment (``tune.Tuner``), one Tune trial per genlab
-trial, on this machine or on a Ray cluster (``--address`` or ``RAY_ADDRESS``).
+trial, on this machine or on a Ray cluster (``--address`` or ``RAY_ADDRESS``). Workers are reused from trial to
+trial, as the local pool's are, so a study pays for a worker's start (torch's import) once per slot.
 
 The trials are genlab's own (the same ids, settings and seeds as the local backend): Tune gets a grid over their
 ids and searches nothing. Each Tune trial runs :func:`genlab.study.execute.run_trial` in a worker with
@@ -72,7 +73,9 @@ class RayBackend(Backend):
             tune.with_resources(trainable, {"cpu": self.resources.cpus, "gpu": self.resources.gpus}),
             param_space={"trial": tune.grid_search(list(by_id))},
             tune_config=tune.TuneConfig(
-                max_concurrent_trials=self.jobs, scheduler=self._asha(tasks) if phase == 1 else None
+                max_concurrent_trials=self.jobs,
+                scheduler=self._asha(tasks) if phase == 1 else None,
+                reuse_actors=True,  # a worker process trains trial after trial, as the local pool's do
             ),
             run_config=tune.RunConfig(
                 name=f"phase{phase}-{time.strftime('%Y%m%d-%H%M%S')}",
