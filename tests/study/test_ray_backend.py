@@ -4,10 +4,7 @@ without Ray installed, a message that says what to install. One Ray start for th
 from __future__ import annotations
 
 import importlib.util
-import signal
-import subprocess
 import sys
-import time
 
 import pytest
 import yaml
@@ -16,7 +13,12 @@ import genlab.study
 from genlab.cli import main
 from genlab.errors import ConfigError, GenlabError
 from genlab.study.trials import read_index
-from tests.study.test_run import checkpoint_times, one_thread, write_study  # noqa: F401  (one_thread: autouse)
+from tests.study.test_run import (  # noqa: F401  (one_thread: autouse)
+    checkpoint_times,
+    interrupt_during_second_trial,
+    one_thread,
+    write_study,
+)
 
 needs_ray = pytest.mark.skipif(
     importlib.util.find_spec("ray") is None, reason="ray is not installed: pip install 'genlab[ray]'"
@@ -157,21 +159,7 @@ def test_ctrl_c_under_ray_keeps_finished_trials_and_a_rerun_finishes(tmp_path, c
     )
     out = tmp_path / "out"
     command = [sys.executable, "-m", "genlab", "study", "run", str(study), "--out", str(out), "--backend", "ray"]
-    process = subprocess.Popen(
-        [*command, "--jobs", "1", "--address", ray_here], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        rows = read_index(out / "trials.jsonl") if (out / "trials.jsonl").is_file() else []
-        if len(rows) == 2 and rows[0]["status"] == "done" and list(out.glob(f"{rows[1]['dir']}/checkpoints/*.pt")):
-            break
-        time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 128 + signal.SIGINT, stderr.decode()
-    assert "study stopped; 1 finished trials" in stderr.decode()
-    first, second = read_index(out / "trials.jsonl")
-    assert (first["status"], second["status"]) == ("done", "running")
+    first, second = interrupt_during_second_trial([*command, "--jobs", "1", "--address", ray_here], out)
     assert list(out.glob(f"{second['dir']}/checkpoints/*.pt"))
     before = checkpoint_times(out / first["dir"], "checkpoints/*.pt")
 
