@@ -111,10 +111,11 @@ class RayBackend(Backend):
             self._started = True
         cluster = ray.cluster_resources()
         for name, key in (("cpus", "CPU"), ("gpus", "GPU")):
-            if getattr(self.resources, name) > cluster.get(key, 0):
+            wanted, there = getattr(self.resources, name), cluster.get(key, 0)
+            if wanted > there:
                 raise ConfigError(
-                    f"resources.{name}: a trial asks for {getattr(self.resources, name)}, and the Ray cluster has "
-                    f"{cluster.get(key, 0):g} {key}s: lower it or add nodes"
+                    f"resources.{name}: a trial asks for {wanted:g}, and the Ray cluster has {there:g} {key}s: lower "
+                    "it or add nodes"
                 )
         self.slots = self.jobs or max(1, int(cluster.get("CPU", 1) // self.resources.cpus))
 
