@@ -1,6 +1,7 @@
 """The Ray backend: each phase of a study is one Ray Tune experiment (``tune.Tuner``), one Tune trial per genlab
 trial, on this machine or on a Ray cluster (``--address`` or ``RAY_ADDRESS``). Workers are reused from trial to
-trial, as the local pool's are, so a study pays for a worker's start (torch's import) once per slot.
+trial, as the local pool's are (except under ASHA), so a study pays for a worker's start (torch's import) once per
+slot.
 
 The trials are genlab's own (the same ids, settings and seeds as the local backend): Tune gets a grid over their
 ids and searches nothing. Each Tune trial runs :func:`genlab.study.execute.run_trial` in a worker with
@@ -65,6 +66,7 @@ class RayBackend(Backend):
         self._connect()
         by_id = {task.trial.id: task for task in tasks}
         phase = tasks[0].trial.phase
+        asha = self._asha(tasks) if phase == 1 else None
         rows = _Rows(by_id, on_result)
         trainable = tune.with_parameters(
             _trainable, tasks=by_id, run_one=run_one, threads=self.resources.cpus, cpu=not self.resources.gpus
@@ -74,8 +76,10 @@ class RayBackend(Backend):
             param_space={"trial": tune.grid_search(list(by_id))},
             tune_config=tune.TuneConfig(
                 max_concurrent_trials=self.jobs,
-                scheduler=self._asha(tasks) if phase == 1 else None,
-                reuse_actors=True,  # a worker process trains trial after trial, as the local pool's do
+                scheduler=asha,
+                # a worker process trains trial after trial, as the local pool's do; not under ASHA, whose stopped
+                # trials' training threads only end with their process
+                reuse_actors=asha is None,
             ),
             run_config=tune.RunConfig(
                 name=f"phase{phase}-{time.strftime('%Y%m%d-%H%M%S')}",
