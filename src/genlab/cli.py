@@ -118,6 +118,7 @@ STUDY_EXAMPLES = """examples:
   genlab study run modes-2d --out studies/modes --jobs 2     a ready study (configs/studies/), 2 trials at a time
   genlab study run my-study.yaml --out studies/mine          run it again to continue where it stopped
   genlab report studies/mine/trials/ns-3f9c2a1b07            every trial is an ordinary run folder
+  genlab study run my-study.yaml --out studies/mine --backend ray --address ray://head:10001   on a Ray cluster
 
 Each finished trial is a row of DIR/trials.jsonl (genlab.study.load(DIR) reads it as a pandas DataFrame).
 """
@@ -318,7 +319,7 @@ def _classifier(args: argparse.Namespace) -> None:
 def _study(args: argparse.Namespace) -> None:
     from genlab import study
 
-    rows = study.run(args.study, args.out, backend=args.backend, jobs=args.jobs)
+    rows = study.run(args.study, args.out, backend=args.backend, jobs=args.jobs, address=args.address)
     counts = {status: sum(row["status"] == status for row in rows) for status in ("done", "failed")}
     index = Path(args.out) / "trials.jsonl"
     print(f"{len(rows)} trials ({counts['done']} done, {counts['failed']} failed); index: {index}")
@@ -524,8 +525,16 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument("action", choices=["run"], help="what to do (run: start or continue the study)")
     study.add_argument("study", metavar="STUDY", help="study file, or a ready study's name (configs/studies/)")
     study.add_argument("--out", required=True, metavar="DIR", help="study folder: trials/, trials.jsonl")
-    study.add_argument("--backend", default="local", choices=["local"], help="where the trials run (default local)")
+    study.add_argument(
+        "--backend",
+        default="local",
+        choices=["local", "ray"],
+        help="where the trials run (default local; ray: Ray Tune)",
+    )
     study.add_argument("--jobs", type=int, help="trials at a time (default: the cores over resources.cpus)")
+    study.add_argument(
+        "--address", metavar="ADDR", help="--backend ray: the Ray cluster to run on (default: RAY_ADDRESS, else here)"
+    )
 
     lab = command("lab", _lab, "run a toy-lab experiment from the lecture notes", LAB_EXAMPLES)
     lab.add_argument("name", nargs="?", metavar="NAME", help="experiment (see --list)")

@@ -50,6 +50,27 @@ def checkpoint_times(folder: Path, pattern: str = "trials/*/checkpoints/*.pt") -
     return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.glob(pattern)}
 
 
+def interrupt_during_second_trial(command: list[str], out: Path) -> tuple[dict, dict]:
+    """Start a two-trial study ``command`` into ``out`` and send it SIGINT once its first trial is done and its
+    second has saved a checkpoint; checks that it stopped as Ctrl-C should and returns the two index rows."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ | {"OMP_NUM_THREADS": "1"}
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        rows = read_index(out / "trials.jsonl") if (out / "trials.jsonl").is_file() else []
+        if len(rows) == 2 and rows[0]["status"] == "done" and list(out.glob(f"{rows[1]['dir']}/checkpoints/*.pt")):
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGINT, stderr.decode()
+    assert "study stopped; 1 finished trials" in stderr.decode()
+    first, second = read_index(out / "trials.jsonl")
+    assert (first["status"], second["status"]) == ("done", "running")
+    return first, second
+
+
 def test_two_workers_record_every_trial_and_a_rerun_trains_nothing(tmp_path, capsys):
     """Four trials through two spawned workers: two train; one has a learning rate the config refuses and one
     diverges (LSGAN by SGD at learning rate 10: NaN at step 3), and both are recorded failed with their messages.
@@ -130,21 +151,7 @@ def test_ctrl_c_keeps_finished_trials_and_a_rerun_resumes(tmp_path, capsys, jobs
     )
     out = tmp_path / "out"
     command = [sys.executable, "-m", "genlab", "study", "run", str(study), "--out", str(out), "--jobs", jobs]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ | {"OMP_NUM_THREADS": "1"}
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        rows = read_index(out / "trials.jsonl") if (out / "trials.jsonl").is_file() else []
-        if len(rows) == 2 and rows[0]["status"] == "done" and list(out.glob(f"{rows[1]['dir']}/checkpoints/*.pt")):
-            break
-        time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 128 + signal.SIGINT, stderr.decode()
-    assert "study stopped; 1 finished trials" in stderr.decode()
-    first, second = read_index(out / "trials.jsonl")
-    assert (first["status"], second["status"]) == ("done", "running")
+    first, second = interrupt_during_second_trial(command, out)
     saved = checkpoint_times(out / second["dir"], "checkpoints/*.pt")
     stopped_at = max(int(Path(name).stem.removeprefix("ckpt-")) for name in saved)
     assert 0 < stopped_at < 100

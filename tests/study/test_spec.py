@@ -50,6 +50,9 @@ def write_study(tmp_path):
         ({"samples": 0}, "samples: must be >= 1"),
         ({"rerun": {"seed": 3}}, "rerun: unknown key 'seed' (did you mean 'seeds'?)"),
         ({"base": "no-such-config"}, "base: config file no-such-config not found"),
+        ({"scheduler": {"name": "hyperband"}}, "scheduler.name: "),
+        ({"scheduler": {"name": "asha", "grace": 0}}, "scheduler.grace: must be >= 1"),
+        ({"scheduler": {"name": "asha", "reduction": 1}}, "scheduler.reduction: must be > 1"),
     ],
 )
 def test_mistakes_name_the_field(write_study, changes, named):

@@ -6,7 +6,7 @@
 
 The study file (:mod:`genlab.study.spec`), the search space (:mod:`genlab.study.space`), trial ids and the index
 (:mod:`genlab.study.trials`), one trial (:mod:`genlab.study.execute`), the backends (:mod:`genlab.study.backend`,
-:mod:`genlab.study.local`) and the two phases (:mod:`genlab.study.runner`).
+:mod:`genlab.study.local`, :mod:`genlab.study.ray_tune`) and the two phases (:mod:`genlab.study.runner`).
 """
 
 from __future__ import annotations

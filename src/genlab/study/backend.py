@@ -37,4 +37,5 @@ class Backend(ABC):
 
 
 BACKENDS: Registry[Callable[..., Backend]] = Registry("study backend")
-"""Backend factories by name, each called as ``factory(jobs=N or None, resources=Resources)``."""
+"""Backend factories by name, each called as ``factory(jobs=N or None, resources=Resources, address=ADDR or None,
+scheduler=Scheduler or None)``; one that cannot honour ``address`` or ``scheduler`` refuses it with a ConfigError."""

@@ -75,18 +75,33 @@ def _train(task: Task) -> api.TrainResult:
     return api.fit(trial_config(task), out=run.path)
 
 
-def _scores(task: Task, folder: Path) -> dict[str, Any]:
-    """The metric's final and best values over the run's evaluation records, and the last record's values."""
-    points = [
-        {k.removeprefix(keys.EVAL_PREFIX): v for k, v in record.items() if k.startswith(keys.EVAL_PREFIX)}
-        for record in read_metrics(folder / "metrics.jsonl")
+def evaluation_points(folder: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """The evaluation records of a run folder's metrics.jsonl so far: each one's step and its values by metric
+    name (``eval/fid`` as ``fid``)."""
+    return [
+        (
+            record["step"],
+            {k.removeprefix(keys.EVAL_PREFIX): v for k, v in record.items() if k.startswith(keys.EVAL_PREFIX)},
+        )
+        for record in read_metrics(Path(folder) / "metrics.jsonl")
         if any(k.startswith(keys.EVAL_PREFIX) for k in record)
     ]
+
+
+def _scores(task: Task, folder: Path) -> dict[str, Any]:
+    """The metric's final and best values over the run's evaluation records, and the last record's values."""
+    points = [values for _, values in evaluation_points(folder)]
     if task.metric == LIKELIHOOD:
         k, n = task.likelihood
         points.append({LIKELIHOOD: api.likelihood(folder, k=k, n=n)["nll"]})
-    values = [p[task.metric] for p in points if p.get(task.metric) is not None and math.isfinite(p[task.metric])]
+    return scores(points, task.metric, task.mode)
+
+
+def scores(points: list[dict[str, Any]], metric: str, mode: str) -> dict[str, Any]:
+    """A row's final and best value of ``metric`` over the evaluation points (each a mapping of values by name),
+    and the last point's values."""
+    values = [p[metric] for p in points if p.get(metric) is not None and math.isfinite(p[metric])]
     if not values:
-        raise GenlabError(f"the run has no finite {task.metric} value to rank by (evaluation points: {len(points)})")
-    best = min(values) if task.mode == "min" else max(values)
-    return {"final": points[-1].get(task.metric), "best": best, "metrics": points[-1], "evaluations": len(points)}
+        raise GenlabError(f"the run has no finite {metric} value to rank by (evaluation points: {len(points)})")
+    best = min(values) if mode == "min" else max(values)
+    return {"final": points[-1].get(metric), "best": best, "metrics": points[-1], "evaluations": len(points)}

@@ -18,10 +18,10 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-from genlab.errors import TrainingInterrupted
+from genlab.errors import ConfigError, TrainingInterrupted
 from genlab.study.backend import BACKENDS, Backend, OnResult, RunOne
 from genlab.study.execute import Task
-from genlab.study.spec import Resources
+from genlab.study.spec import Resources, Scheduler
 
 
 def available_cores() -> int:
@@ -41,7 +41,20 @@ def start_worker(threads: int) -> None:
 
 @BACKENDS.register("local")
 class LocalBackend(Backend):
-    def __init__(self, jobs: int | None = None, resources: Resources | None = None):
+    def __init__(
+        self,
+        jobs: int | None = None,
+        resources: Resources | None = None,
+        address: str | None = None,
+        scheduler: Scheduler | None = None,
+    ):
+        if address is not None:
+            raise ConfigError("--address names a Ray cluster: add --backend ray (pip install 'genlab[ray]')")
+        if scheduler is not None:
+            raise ConfigError(
+                f"scheduler: {scheduler.name} early stopping runs on Ray Tune: add --backend ray, or remove "
+                "scheduler from the study file"
+            )
         cores = available_cores()
         per_trial = resources.cpus if resources is not None else 1
         self.slots = jobs if jobs is not None else max(1, cores // per_trial)

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from genlab.errors import ConfigError, TrainingInterrupted
 from genlab.fileio import atomic_write, ensure_writable
 from genlab.schema import COUNT, check_arguments
-from genlab.study import local  # noqa: F401  (registers the local backend)
+from genlab.study import local, ray_backend  # noqa: F401  (register the backends)
 from genlab.study.backend import BACKENDS, Backend
 from genlab.study.execute import Task, run_trial
 from genlab.study.space import model_rng, settings
@@ -41,15 +41,20 @@ def run(
     *,
     backend: str = "local",
     jobs: int | None = None,
+    address: str | None = None,
     progress: bool = True,
 ) -> list[dict[str, Any]]:
     """Run (or continue) the study file ``study`` (a path or a ready study's name) into the folder ``out``; returns
-    the index rows. ``jobs``: trials at a time (local backend; default: the cores over ``resources.cpus``)."""
+    the index rows. ``backend``: ``local`` or ``ray``; ``jobs``: trials at a time (default: the cores over
+    ``resources.cpus``); ``address``: the Ray cluster to run on (default: ``RAY_ADDRESS``, else Ray on this
+    machine)."""
     check_arguments(jobs=(jobs, COUNT))
     plan = load_study(study)
     if backend not in BACKENDS:
         raise ConfigError(f"--backend: {BACKENDS.unknown_message(backend)}")
-    engine = BACKENDS.get(backend)(jobs=jobs, resources=plan.spec.resources)
+    engine = BACKENDS.get(backend)(
+        jobs=jobs, resources=plan.spec.resources, address=address, scheduler=plan.spec.scheduler
+    )
     folder = Path(out)
     ensure_writable(folder / INDEX)
     text, copy = plan.path.read_text(encoding="utf-8"), folder / STUDY_COPY

@@ -17,6 +17,7 @@
     steps: 2000        # train.steps of every trial
     eval_every: 500    # evaluation points during a trial (0: at its end only)
     resources: {cpus: 1, gpus: 0}
+    scheduler: {name: asha, grace: 500}   # --backend ray only: stop phase-1 trials that trail (ASHA)
 
 Every key of ``overrides``, ``models`` and the spaces is checked against the config schema of each model, and each
 model's config is validated without its sampled values; a sampled value the config refuses fails only its trial.
@@ -116,6 +117,18 @@ class Resources(Section):
     """GPUs per trial, for cluster backends; the local backend trains on the device each config names."""
 
 
+class Scheduler(Section):
+    """Early stopping of phase-1 trials by Ray Tune's ASHA (Li et al. 2020, asynchronous successive halving): at
+    rungs of ``grace * reduction**k`` training steps, a trial whose metric is not in the best 1/``reduction`` of
+    the trials that reached that rung stops there."""
+
+    name: Literal["asha"]
+    grace: Annotated[int, Range(ge=1)] = 1
+    """Training steps every trial runs before it may be stopped (the first rung)."""
+    reduction: Annotated[float, Range(gt=1)] = 3
+    """Each rung keeps the best 1/reduction of the trials."""
+
+
 class StudySpec(Section):
     base: str
     """The config every model starts from: a ready config name or a YAML path (relative to the study file)."""
@@ -133,6 +146,8 @@ class StudySpec(Section):
     steps: Annotated[int, Range(ge=1)] | None = None
     eval_every: Annotated[int, Range(ge=0)] = 0
     resources: Resources = Resources()
+    scheduler: Scheduler | None = None
+    """Early stopping (--backend ray); the rerun phase always trains every seed to the end."""
     seed: Annotated[int, Range(ge=SEED.ge, le=SEED.le)] = 0
     """Seeds the draws of the search space (with each model's name): the same file draws the same settings."""
     likelihood_k: Annotated[int, Range(ge=1)] = 100

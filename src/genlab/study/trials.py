@@ -10,7 +10,8 @@ DIR/trials.jsonl holds one JSON row per trial, rewritten atomically after every 
     status (running, done or failed), metric (its name), final (its value at the last evaluation),
     best (its best value over the evaluation points), metrics (every value of the last evaluation),
     evaluations (the number of evaluation points), steps, wall_time (seconds of the attempt that finished it),
-    error (a failed trial's message), dir (the trial folder, relative to DIR)
+    error (a failed trial's message), dir (the trial folder, relative to DIR), and on a trial that early stopping
+    ended (``--backend ray`` with ``scheduler:``) stopped ("asha at step N": done, with the points it reached)
 """
 
 from __future__ import annotations
