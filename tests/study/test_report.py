@@ -101,7 +101,7 @@ def test_the_page_of_a_hand_written_index(tmp_path):
     assert "http://" not in page and "https://" not in page and "<script src" not in page and "<link" not in page
     assert 'data-ok="pending"' in page and "data-ok" in page.split("<script>")[1]  # the run reports' self-check
     assert len(re.findall(r'<img src="data:image/png;base64,', page)) == 3
-    assert "11 trials of 2 models: 8 done, 2 failed, 1 running or interrupted" in page
+    assert "Trials: 11 of 2 model(s); 8 done, 2 failed, 1 running or interrupted" in page
     best = section(page, "Best setting of each model")
     ns_row, wgan_row = best.split("<tr>")[2:4]
     assert "model.d_optim.lr=0.001" in ns_row and "11 ± 2.8" in ns_row and "<td>2</td></tr>" in ns_row

@@ -187,7 +187,7 @@ def write_study_report(folder: str | Path, out: str | Path | None = None) -> Pat
     counts = {status: sum(r["status"] == status for r in rows) for status in (DONE, FAILED)}
     unfinished = len(rows) - counts[DONE] - counts[FAILED]
     summary = (
-        f"<p>{len(rows)} trials of {len(models)} models: {counts[DONE]} done, {counts[FAILED]} failed"
+        f"<p>Trials: {len(rows)} of {len(models)} model(s); {counts[DONE]} done, {counts[FAILED]} failed"
         + (f", {unfinished} running or interrupted (run the study again to finish them)" if unfinished else "")
         + f". Ranked by {html.escape(metric)} ({'lower' if mode == 'min' else 'higher'} is better), its value at "
         "each trial's last evaluation.</p>"

@@ -43,13 +43,14 @@ def seed_spread(groups: dict[str, Sequence[float]], metric: str) -> Any:
 def budget_curves(curves: dict[str, Curve], metric: str, level: float) -> Any:
     """Lucic et al.'s figure: each model's best score against the number of settings tried, its band shaded."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
     for name, (ks, mean, low, high) in curves.items():
         (line,) = ax.plot(ks, mean, marker="o", markersize=3, linewidth=1.3, label=_label(name))
         ax.fill_between(ks, low, high, color=line.get_color(), alpha=0.18, linewidth=0)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    most = max(len(ks) for ks, *_ in curves.values())
+    ax.set_xlim(0.5, most + 0.5)
+    ax.set_xticks(range(1, most + 1, max(1, most // 10)))  # whole budgets only
     ax.set_xlabel("budget: hyper-parameter settings tried (k)")
     ax.set_ylabel(f"best {metric}")
     ax.set_title(f"best {metric} against budget ({100 * level:.0f} % bootstrap band)", fontsize=10)
