@@ -527,7 +527,9 @@ def _parser() -> argparse.ArgumentParser:
     classifier.add_argument("--out", help="weights file to write (default: RUN_DIR/classifier.pt)")
     overrides(classifier)
 
-    study = command("study", _study, "run a study: models x sampled settings x seeds, each a run", STUDY_EXAMPLES)
+    study = command(
+        "study", _study, "run a study (models x settings x seeds, each a run) or write its page", STUDY_EXAMPLES
+    )
     study.add_argument(
         "action", choices=["run", "report"], help="run: start or continue the study; report: write its page again"
     )
