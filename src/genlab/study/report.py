@@ -98,8 +98,8 @@ def _best_section(best: dict[str, tuple[dict[str, Any], list[float], int]], metr
     note = ""
     if any(phase == 1 for _, _, phase in best.values()):
         note = (
-            "<p>Phase 1: the model's best setting has no finished rerun (phase 2, rerun.seeds), so its phase-1 "
-            "seeds are shown.</p>"
+            "<p>Phase 1 in the last column: that model's best setting has no finished rerun (phase 2, rerun.seeds), "
+            "so its phase-1 seeds are shown.</p>"
         )
     return table + note + spread
 
