@@ -1,15 +1,20 @@
-"""Mode coverage of every GAN objective and the main tricks on the 2-D mixtures (PacGAN's Table 1 protocol).
+"""Mode coverage of every GAN objective and the main tricks on the 2-D mixtures (PacGAN's Table 1 protocol): the
+tables of the study ``configs/studies/modes-2d.yaml``, which ``genlab study`` runs.
 
-    python benchmarks/modes_2d.py --save modes.jsonl    # everything: about 19 min on 2 CPU cores
-    python benchmarks/modes_2d.py --load modes.jsonl    # the tables again, from the saved results
-    python benchmarks/modes_2d.py --only nonsaturating pacgan2 --seeds 0 --data grid25
-    python benchmarks/modes_2d.py --only ebgan --set model.objective.pt_weight=0.1 --label ebgan-pt   # a variant
+    python -m genlab study run modes-2d --out studies/modes-2d --jobs 2    # everything: 84 trials, about 20 min
+    python benchmarks/modes_2d.py --study studies/modes-2d                # its tables
+    python benchmarks/modes_2d.py --load benchmarks/modes_2d.jsonl        # the tables of the saved results
+    python benchmarks/modes_2d.py --only nonsaturating pacgan2 --seeds 1 --data grid25 --out studies/two
+    python benchmarks/modes_2d.py --only ebgan --set model.objective.pt_weight=0.1 --label ebgan-pt --out studies/pt
 
-Every entry is a ready config from configs/ (``<name>-grid25.yaml``, ``<name>-ring8.yaml``): the same MLP
-generator and discriminator and the same generator-step budget for all, differing only in objective, schedule and
-tricks. After training, 2,500 samples (fixed latent seed) are scored with genlab.metrics.modes: modes covered,
-high-quality share (within 3 std of the nearest mean) and reverse KL of the high-quality mode histogram to the
-uniform one. Runs go ``--jobs`` at a time, one thread each; the table reports mean ± std over seeds.
+With ``--out`` it writes a study file of the ready study's models cut to ``--only`` and ``--data`` (each model the
+ready config ``<entry>-<mixture>``, with ``--set`` on top and renamed ``<label>-<mixture>``), runs it with
+``genlab.study.run`` into that folder (rerunning skips finished trials; several cuts may share a folder) and prints
+its tables; ``--save`` appends the cut's results to a JSON-lines file in the form ``--load`` reads. The ready
+study's protocol: the same MLP generator and discriminator and generator-step budget for all; after training,
+2,500 samples of latent seed 12345 scored with genlab.metrics.modes (modes covered, high-quality share within 3 std
+of the nearest mean, reverse KL of the high-quality mode histogram to the uniform one). The tables report mean ±
+std over seeds; a study's wall time is the trial's (training and its scoring).
 """
 
 from __future__ import annotations
@@ -19,12 +24,16 @@ import json
 import math
 import statistics
 import tempfile
-import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import torch
+import pandas
+import yaml
 
+import genlab.study
+from genlab.data.toy import MIXTURES
+from genlab.study.spec import STUDIES_DIR
+
+READY = STUDIES_DIR / "modes-2d.yaml"
 ENTRIES = (
     "minimax",
     "nonsaturating",
@@ -41,37 +50,50 @@ ENTRIES = (
     "pacgan2",
     "r1",
 )
-SLOW = ("wgan", "wgan-gp")
-"""Entries with 5 critic steps per generator step: about 3x (4x with the penalty) the time of the others."""
-QUIET = [
-    "train.progress=false",
-    "train.loggers=[jsonl]",
-    "train.sample_every=0",
-    "train.checkpoint_every=0",
-    "train.report=false",
-]
-SAMPLE_SEED = 12345
+DATA = ("grid25", "ring8")
 
 
-def run_one(entry: str, data: str, seed: int, overrides: tuple[str, ...] = (), label: str | None = None) -> dict:
-    """Train one config with one seed (and ``overrides``, ``--set`` style) and score 2,500 samples, reported under
-    ``label`` (default: the entry); runs in a worker process with one thread."""
-    torch.set_num_threads(1)
-    from genlab.build import build_trainer
-    from genlab.config import load_config
-    from genlab.data.toy import MIXTURES
-    from genlab.metrics.modes import MODE_SAMPLES, mode_stats
-    from genlab.train import RunDir
+def study_file(only: list[str], data: list[str], seeds: int, changes: list[str], label: str | None) -> dict:
+    """The ready study cut to the ``only`` entries on the ``data`` mixtures, with ``seeds`` seeds, the ``changes``
+    (``KEY=VALUE``, the value read as YAML) on every model and its models renamed ``<label>-<mixture>``."""
+    study = yaml.safe_load(READY.read_text(encoding="utf-8"))
+    overrides = {}
+    for change in changes:
+        key, sep, text = change.partition("=")
+        if not sep or not key.strip():
+            raise SystemExit(f"--set {change}: write KEY=VALUE, e.g. model.objective.pt_weight=0.1")
+        overrides[key.strip()] = yaml.safe_load(text)
+    models = {}
+    for mixture in data:
+        for entry in only:
+            name = f"{entry}-{mixture}"
+            if name not in study["models"]:
+                raise SystemExit(f"--only {entry}: no such entry; the entries are {', '.join(ENTRIES)}")
+            models[f"{label or entry}-{mixture}"] = study["models"][name] | overrides
+    return study | {"models": models, "seeds": seeds}
 
-    cfg = load_config(f"{entry}-{data}", [f"seed={seed}", *QUIET, *overrides])
-    with tempfile.TemporaryDirectory() as folder:
-        start = time.perf_counter()
-        trainer = build_trainer(cfg, RunDir.create(Path(folder) / "run", cfg.name))
-        trainer.fit()
-        seconds = time.perf_counter() - start
-        samples = trainer.recipe.sample(MODE_SAMPLES, generator=torch.Generator().manual_seed(SAMPLE_SEED))
-    stats = mode_stats(samples, MIXTURES[data])
-    return {"entry": label or entry, "data": data, "seed": seed, "seconds": seconds, **stats.as_dict()}
+
+def results(table: pandas.DataFrame) -> list[dict]:
+    """A study's index (``genlab.study.load``) as the saved results (``--load`` files): entry, data, seed, seconds
+    and the mode statistics (reverse KL NaN where a trial had no high-quality sample); failed and unfinished trials
+    are left out."""
+    found = []
+    for row in table[table["status"] == "done"].to_dict("records"):
+        entry, _, data = row["model"].rpartition("-")
+        kl = row.get("metrics/modes_kl")
+        found.append(
+            {
+                "entry": entry,
+                "data": data,
+                "seed": row["seed"],
+                "seconds": row["wall_time"],
+                "modes_covered": int(row["metrics/modes"]),
+                "num_modes": MIXTURES[data].num_modes,
+                "high_quality": row["metrics/high_quality"],
+                "reverse_kl": math.nan if kl is None or math.isnan(kl) else kl,
+            }
+        )
+    return found
 
 
 def mean_std(values: list[float], digits: int) -> str:
@@ -110,45 +132,39 @@ def table(results: list[dict], data: str, entries: list[str]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", default=list(ENTRIES), metavar="NAME", help="entries to run")
-    parser.add_argument("--data", nargs="+", default=["grid25", "ring8"], choices=["grid25", "ring8"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (one thread each)")
+    parser.add_argument("--only", nargs="+", default=list(ENTRIES), metavar="NAME", help="entries to run or show")
+    parser.add_argument("--data", nargs="+", default=list(DATA), choices=DATA)
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 of every entry (default 3)")
+    parser.add_argument("--jobs", type=int, default=2, help="trials in parallel (one thread each)")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="config overrides for every run")
     parser.add_argument("--label", help="name the results of a single --only entry run with --set")
-    parser.add_argument("--save", type=Path, help="append each run's result to this JSON-lines file")
+    parser.add_argument("--out", type=Path, help="run the cut study into this study folder, then print its tables")
+    parser.add_argument("--study", type=Path, help="print the tables of a study folder instead of training")
+    parser.add_argument("--save", type=Path, help="append the results of --out's study to this JSON-lines file")
     parser.add_argument("--load", type=Path, help="print the tables of a --save file instead of training")
     args = parser.parse_args()
     if args.label and len(args.only) != 1:
         parser.error("--label names one entry's results: give exactly one --only entry")
+    if sum(x is not None for x in (args.out, args.study, args.load)) != 1:
+        parser.error("give one of --out DIR (train), --study DIR or --load FILE (tables only)")
     if args.load:
-        results = [json.loads(line) for line in args.load.read_text().splitlines() if line.strip()]
-        for data in args.data:
-            print(table(results, data, args.only), end="\n\n")
-        return
-
-    jobs = [(entry, data, seed) for data in args.data for entry in args.only for seed in args.seeds]
-    # Longest first (critic-heavy objectives, the larger grid budget), so the two workers finish together.
-    jobs.sort(key=lambda job: (job[0] in SLOW, job[1] == "grid25"), reverse=True)
-    start = time.perf_counter()
-    results = []
-    with ProcessPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_one, *job, tuple(args.set), args.label) for job in jobs]
-        for future in futures:  # submission order, so the log is grouped; the table is sorted below
-            result = future.result()
-            results.append(result)
-            if args.save:
-                with args.save.open("a") as handle:
-                    handle.write(json.dumps(result) + "\n")
-            print(
-                f"{result['entry']:>16} {result['data']:>6} seed {result['seed']}: {result['modes_covered']}/"
-                f"{result['num_modes']} modes, {100 * result['high_quality']:.1f}% HQ, "
-                f"reverse KL {result['reverse_kl']:.3f}, {result['seconds']:.0f} s",
-                flush=True,
-            )
-    print(f"\n{len(jobs)} runs in {time.perf_counter() - start:.0f} s with {args.jobs} jobs\n")
+        found = [json.loads(line) for line in args.load.read_text().splitlines() if line.strip()]
+    elif args.study:
+        found = results(genlab.study.load(args.study))
+    else:
+        study = study_file(args.only, args.data, args.seeds, args.set, args.label)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "modes-2d.yaml"
+            path.write_text(yaml.safe_dump(study))
+            genlab.study.run(path, args.out, jobs=args.jobs)
+        index = genlab.study.load(args.out)
+        found = results(index[index["model"].isin(list(study["models"]))])  # a folder may hold other cuts too
+        if args.save:
+            with args.save.open("a") as handle:
+                handle.writelines(json.dumps(result) + "\n" for result in found)
+    entries = [args.label] if args.label else args.only
     for data in args.data:
-        print(table(results, data, [args.label] if args.label else args.only), end="\n\n")
+        print(table(found, data, entries), end="\n\n")
 
 
 if __name__ == "__main__":

@@ -119,6 +119,7 @@ STUDY_EXAMPLES = """examples:
   genlab study run my-study.yaml --out studies/mine          run it again to continue where it stopped
   genlab report studies/mine/trials/ns-3f9c2a1b07            every trial is an ordinary run folder
   genlab study run my-study.yaml --out studies/mine --backend ray --address ray://head:10001   on a Ray cluster
+  genlab study report studies/mine                           studies/mine/study.html (run writes it too)
 
 Each finished trial is a row of DIR/trials.jsonl (genlab.study.load(DIR) reads it as a pandas DataFrame).
 """
@@ -319,6 +320,11 @@ def _classifier(args: argparse.Namespace) -> None:
 def _study(args: argparse.Namespace) -> None:
     from genlab import study
 
+    if args.action == "report":
+        print(f"wrote {study.report(args.study, args.out)}")
+        return
+    if args.out is None:
+        raise GenlabError("genlab study run: give --out DIR (the study folder: trials/, trials.jsonl)")
     rows = study.run(args.study, args.out, backend=args.backend, jobs=args.jobs, address=args.address)
     counts = {status: sum(row["status"] == status for row in rows) for status in ("done", "failed")}
     index = Path(args.out) / "trials.jsonl"
@@ -326,6 +332,7 @@ def _study(args: argparse.Namespace) -> None:
     for row in rows:
         if row["status"] == "failed":
             print(f"  failed {row['id']}: {row['error']}")
+    print(f"study page: {Path(args.out) / 'study.html'}")
 
 
 def _lab(args: argparse.Namespace) -> None:
@@ -521,10 +528,18 @@ def _parser() -> argparse.ArgumentParser:
     classifier.add_argument("--out", help="weights file to write (default: RUN_DIR/classifier.pt)")
     overrides(classifier)
 
-    study = command("study", _study, "run a study: models x sampled settings x seeds, each a run", STUDY_EXAMPLES)
-    study.add_argument("action", choices=["run"], help="what to do (run: start or continue the study)")
-    study.add_argument("study", metavar="STUDY", help="study file, or a ready study's name (configs/studies/)")
-    study.add_argument("--out", required=True, metavar="DIR", help="study folder: trials/, trials.jsonl")
+    study = command(
+        "study", _study, "run a study (models x settings x seeds, each a run) or write its page", STUDY_EXAMPLES
+    )
+    study.add_argument(
+        "action", choices=["run", "report"], help="run: start or continue the study; report: write its page again"
+    )
+    study.add_argument(
+        "study", metavar="STUDY", help="run: a study file or a ready study's name (configs/studies/); report: DIR"
+    )
+    study.add_argument(
+        "--out", metavar="DIR", help="run: the study folder (trials/, trials.jsonl); report: the page (DIR/study.html)"
+    )
     study.add_argument(
         "--backend",
         default="local",

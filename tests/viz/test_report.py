@@ -112,6 +112,13 @@ def test_pages_render_in_a_real_browser(runs, tmp_path, page):
         if page == "report"
         else genlab.compare([runs / "a", runs / "b"], tmp_path / "c.html")
     )
+    check_in_browser(browser, path, tmp_path)
+
+
+def check_in_browser(browser: str, path, tmp_path, dark: float = 60, share: float = 0.01) -> str:
+    """The page's own check in ``browser`` (every picture decoded with a size: data-ok true), a screenshot that is
+    not blank (more than ``share`` of its pixels darker than ``dark``), and the check failing on a broken picture;
+    returns the page's body tag."""
     common = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([*common, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=120).stdout
     body = re.search(r"<body[^>]*>", dom).group(0)
@@ -124,8 +131,9 @@ def test_pages_render_in_a_real_browser(runs, tmp_path, page):
         check=True,
     )
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
-    assert pixels.std() > 20 and (pixels < 60).mean() > 0.01  # not blank: charts and dark sample grids drawn
+    assert pixels.std() > 20 and (pixels < dark).mean() > share  # not blank: charts (and sample grids) drawn
     broken = tmp_path / "broken.html"  # the check can fail: a picture that does not decode turns it false
     broken.write_text(path.read_text().replace("data:image/png;base64,", "data:image/png;base64,AAAA", 1))
     dom = subprocess.run([*common, "--dump-dom", broken.as_uri()], capture_output=True, text=True, timeout=120).stdout
     assert 'data-ok="false"' in re.search(r"<body[^>]*>", dom).group(0)
+    return body

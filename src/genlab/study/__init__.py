@@ -3,10 +3,12 @@
     import genlab.study
     genlab.study.run("configs/studies/modes-2d.yaml", "studies/modes", jobs=2)
     table = genlab.study.load("studies/modes")        # one row per trial, a pandas DataFrame
+    genlab.study.report("studies/modes")              # studies/modes/study.html (run writes it too)
 
 The study file (:mod:`genlab.study.spec`), the search space (:mod:`genlab.study.space`), trial ids and the index
 (:mod:`genlab.study.trials`), one trial (:mod:`genlab.study.execute`), the backends (:mod:`genlab.study.backend`,
-:mod:`genlab.study.local`, :mod:`genlab.study.ray_tune`) and the two phases (:mod:`genlab.study.runner`).
+:mod:`genlab.study.local`, :mod:`genlab.study.ray_tune`), the two phases (:mod:`genlab.study.runner`) and the study
+page (:mod:`genlab.study.report`, its statistics in :mod:`genlab.study.analysis`).
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from genlab.errors import GenlabError
+from genlab.study.report import write_study_report
 from genlab.study.runner import run
-from genlab.study.trials import INDEX, read_index
+from genlab.study.trials import study_rows
 
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["load", "run"]
+__all__ = ["load", "report", "run"]
 
 
 def load(folder: str | Path) -> pandas.DataFrame:
@@ -29,7 +31,10 @@ def load(folder: str | Path) -> pandas.DataFrame:
     and the last evaluation's metrics spread into columns ``values/KEY`` and ``metrics/NAME``."""
     import pandas
 
-    rows = read_index(Path(folder) / INDEX)
-    if not rows:
-        raise GenlabError(f"{folder} holds no study index ({INDEX}); run `genlab study run STUDY.yaml --out {folder}`")
-    return pandas.json_normalize(rows, sep="/", max_level=1)
+    return pandas.json_normalize(study_rows(folder), sep="/", max_level=1)
+
+
+def report(folder: str | Path, out: str | Path | None = None) -> Path:
+    """Write the study page DIR/study.html (or ``out``): best settings, spread over seeds, best metric against
+    budget, precision against recall, failed trials; returns its path."""
+    return write_study_report(folder, out)

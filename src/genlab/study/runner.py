@@ -10,9 +10,7 @@ trial. Rerunning the same command continues: interrupted trials resume from thei
 from __future__ import annotations
 
 import json
-import math
 import signal
-import statistics
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -25,14 +23,13 @@ from genlab.errors import ConfigError, TrainingInterrupted
 from genlab.fileio import atomic_write, ensure_writable
 from genlab.schema import COUNT, check_arguments
 from genlab.study import local, ray_backend  # noqa: F401  (register the backends)
+from genlab.study.analysis import best_setting, setting_scores
 from genlab.study.backend import BACKENDS, Backend
 from genlab.study.execute import Task, run_trial
+from genlab.study.report import write_study_report
 from genlab.study.space import model_rng, settings
 from genlab.study.spec import ModelPlan, Study, load_study
-from genlab.study.trials import DONE, FAILED, INDEX, TRIALS, Index, TrialSpec
-
-STUDY_COPY = "study.yaml"
-"""DIR/study.yaml: the study file the folder was run with, for the record."""
+from genlab.study.trials import DONE, FAILED, INDEX, STUDY_COPY, TRIALS, Index, TrialSpec
 
 
 def run(
@@ -44,10 +41,10 @@ def run(
     address: str | None = None,
     progress: bool = True,
 ) -> list[dict[str, Any]]:
-    """Run (or continue) the study file ``study`` (a path or a ready study's name) into the folder ``out``; returns
-    the index rows. ``backend``: ``local`` or ``ray``; ``jobs``: trials at a time (default: the cores over
-    ``resources.cpus``); ``address``: the Ray cluster to run on (default: ``RAY_ADDRESS``, else Ray on this
-    machine)."""
+    """Run (or continue) the study file ``study`` (a path or a ready study's name) into the folder ``out``, write
+    its page DIR/study.html (:mod:`genlab.study.report`) and return the index rows. ``backend``: ``local`` or
+    ``ray``; ``jobs``: trials at a time (default: the cores over ``resources.cpus``); ``address``: the Ray cluster
+    to run on (default: ``RAY_ADDRESS``, else Ray on this machine)."""
     check_arguments(jobs=(jobs, COUNT))
     plan = load_study(study)
     if backend not in BACKENDS:
@@ -91,6 +88,7 @@ def run(
         ) from None
     finally:
         engine.close()
+    write_study_report(folder)
     return list(index.rows.values())
 
 
@@ -136,17 +134,11 @@ def best_settings(rows: list[dict[str, Any]], plan: Study) -> dict[str, dict[str
     note on stderr."""
     best = {}
     for model in plan.models:
-        means: dict[str, list[float]] = {}
-        for row in rows:
-            final = row["final"]
-            if row["model"] == model.name and row["phase"] == 1 and row["status"] == DONE and final is not None:
-                means.setdefault(json.dumps(row["values"], sort_keys=True), []).append(final)
-        if not means:
+        key = best_setting(setting_scores(rows, model.name), plan.spec.mode)
+        if key is None:
             print(
                 f"note: no trial of {model.name} finished with a {plan.spec.metric}: it is not rerun", file=sys.stderr
             )
             continue
-        sign = 1 if plan.spec.mode == "min" else -1
-        key = min(means, key=lambda k: sign * statistics.fmean(means[k]) if means[k] else math.inf)
         best[model.name] = json.loads(key)
     return best

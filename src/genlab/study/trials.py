@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genlab.errors import ConfigError
+from genlab.errors import ConfigError, GenlabError
 from genlab.fileio import atomic_write
 
 INDEX = "trials.jsonl"
 TRIALS = "trials"
+STUDY_COPY = "study.yaml"
+"""DIR/study.yaml: the study file the folder was run with, for the record (and the study page's metric)."""
 RUNNING, DONE, FAILED = "running", "done", "failed"
 FINISHED = (DONE, FAILED)
 """Statuses a rerun of the study skips (a failed trial fails again: its setting and seed are fixed)."""
@@ -108,4 +110,12 @@ def read_index(path: str | Path) -> list[dict[str, Any]]:
             rows.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path}, line {number} is not a JSON row ({exc}); restore or delete the file") from None
+    return rows
+
+
+def study_rows(folder: str | Path) -> list[dict[str, Any]]:
+    """The rows of the study folder ``folder``'s index; an error saying how to make one when it has none."""
+    rows = read_index(Path(folder) / INDEX)
+    if not rows:
+        raise GenlabError(f"{folder} holds no study index ({INDEX}); run `genlab study run STUDY.yaml --out {folder}`")
     return rows

@@ -73,7 +73,7 @@ def _png(path: Path) -> str:
     return png_uri(path.read_bytes())
 
 
-def _figure_uri(fig) -> str:
+def figure_uri(fig) -> str:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
@@ -82,7 +82,7 @@ def _figure_uri(fig) -> str:
     return png_uri(buffer.getvalue())
 
 
-def _img(uri: str, caption: str, width: int | None = None, show_caption: bool = True) -> str:
+def figure_html(uri: str, caption: str, width: int | None = None, show_caption: bool = True) -> str:
     size = f' width="{width}"' if width else ""
     text = html.escape(caption)
     below = f"<figcaption>{text}</figcaption>" if show_caption else ""
@@ -112,7 +112,7 @@ def _charts(runs: dict[str, Series]) -> str:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
         fig.tight_layout()
-        parts.append(_img(_figure_uri(fig), title, show_caption=False))  # the chart carries its title
+        parts.append(figure_html(figure_uri(fig), title, show_caption=False))  # the chart carries its title
     return f'<div class="row">{"".join(parts)}</div>'
 
 
@@ -122,7 +122,7 @@ def _sample_strip(run: RunDir) -> str:
         return "<p>No sample grids were written.</p>"
     count = min(STRIP, len(grids))
     chosen = grids if count == len(grids) else [grids[round(i * (len(grids) - 1) / (count - 1))] for i in range(count)]
-    figures = [_img(_png(p), f"step {int(p.stem.split('-')[1])}", width=220) for p in chosen]
+    figures = [figure_html(_png(p), f"step {int(p.stem.split('-')[1])}", width=220) for p in chosen]
     return f'<div class="row">{"".join(figures)}</div>'
 
 
@@ -147,13 +147,13 @@ def _stored_metrics(eval_path: Path) -> dict:
         ) from None
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(rows_cells) + "</tr>" for rows_cells in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _cell(text: str, css: str = "") -> str:
+def html_cell(text: str, css: str = "") -> str:
     return f'<td class="{css}">{html.escape(text)}</td>' if css else f"<td>{html.escape(text)}</td>"
 
 
@@ -162,10 +162,13 @@ def _findings_table(records: list[dict]) -> str:
     if not found:
         return "<p>The training doctor found nothing.</p>"
     rows = [
-        [_cell(str(f[keys.STEP])), *(_cell(f[key], "left") for key in (keys.FINDING, keys.MESSAGE, keys.REMEDY))]
+        [
+            html_cell(str(f[keys.STEP])),
+            *(html_cell(f[key], "left") for key in (keys.FINDING, keys.MESSAGE, keys.REMEDY)),
+        ]
         for f in found
     ]
-    return '<div class="finding">' + _table(["step", "finding", "what", "try"], rows) + "</div>"
+    return '<div class="finding">' + html_table(["step", "finding", "what", "try"], rows) + "</div>"
 
 
 def page(title: str, body: str, style: str = "") -> str:
@@ -198,10 +201,10 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     if latent:
         body += [
             "<h2>Latent space</h2>",
-            '<div class="row">' + "".join(_img(_png(p), p.stem) for p in latent) + "</div>",
+            '<div class="row">' + "".join(figure_html(_png(p), p.stem) for p in latent) + "</div>",
         ]
-    rows = [[_cell(k, "left"), _cell(f"{v:.6g}")] for k, v in final_metrics(run, series).items()]
-    body += ["<h2>Final metrics</h2>", _table(["metric", "value"], rows)]
+    rows = [[html_cell(k, "left"), html_cell(f"{v:.6g}")] for k, v in final_metrics(run, series).items()]
+    body += ["<h2>Final metrics</h2>", html_table(["metric", "value"], rows)]
     body += ["<h2>Training doctor</h2>", _findings_table(records)]
     body += ["<h2>Config</h2>", f"<pre>{html.escape(run.config_path.read_text())}</pre>"]
     return write_page(
@@ -235,20 +238,20 @@ def write_comparison(run_dirs: Sequence[str | Path], out: str | Path) -> Path:
     best = best_marks(table)
     columns = sorted({c for values in table.values() for c in values}, key=lambda c: (c not in best, c))
     rows = [
-        [_cell(name, "left")]
-        + [_cell(f"{values[c]:.4g}" if c in values else "", "best" if best.get(c) == name else "") for c in columns]
+        [html_cell(name, "left")]
+        + [html_cell(f"{values[c]:.4g}" if c in values else "", "best" if best.get(c) == name else "") for c in columns]
         for name, values in table.items()
     ]
     grids = []
     for name, run in zip(names, runs, strict=True):
         last = sorted(run.samples_dir.glob("step-*.png"))[-1:] if run.samples_dir.is_dir() else []
-        grids += [_img(_png(p), f"{name}, {p.stem}", width=260) for p in last]
+        grids += [figure_html(_png(p), f"{name}, {p.stem}", width=260) for p in last]
     body = [
         "<h2>Curves</h2>",
         _charts(series),
         "<h2>Last samples</h2>",
         f'<div class="row">{"".join(grids)}</div>',
         "<h2>Metrics (best per column marked)</h2>",
-        _table(["run", *columns], rows),
+        html_table(["run", *columns], rows),
     ]
     return write_page(Path(out), page(f"genlab comparison of {len(runs)} runs", "".join(body)))
