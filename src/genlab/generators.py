@@ -219,6 +219,11 @@ def model_info(run: OpenRun) -> ModelInfo:
             f"{run.checkpoint} holds a {cfg.model.recipe}; exports take out the models of GAN, autoencoder, VAE, "
             "CycleGAN and pix2pix runs (model.recipe: gan, autoencoder, vae, cyclegan or pix2pix)"
         )
+    if kind == "vae" and cfg.model.hierarchy is not None:
+        raise GenlabError(
+            f"{run.checkpoint} holds a two-layer VAE (model.hierarchy); exports take one-layer VAEs, whose decoder "
+            "alone maps z to images; sample and evaluate this run with genlab sample and genlab likelihood"
+        )
     if kind == "paired":
         shape = recipe.shape  # the data hold (input, target) stacks; the generator takes one input
         parts = {"generator": PartInfo({"images": shape}, {"translated": shape})}

@@ -52,13 +52,23 @@ class EncoderDecoder(Recipe):
     """Base of the recipes made of one encoder and one decoder trained together by one optimiser (``cfg.optim``)."""
 
     def __init__(
-        self, coder: CoderSpec, optim: OptimConfig, shape: Shape, device: torch.device, code_out: int, code_in: int
+        self,
+        coder: CoderSpec,
+        optim: OptimConfig,
+        shape: Shape,
+        device: torch.device,
+        code_out: int,
+        code_in: int,
+        extra: dict[str, nn.Module] | None = None,
     ):
+        """``extra`` networks (a hierarchical VAE's upper layers) are trained by the same optimiser and saved."""
         self.device = device
         self.shape = shape
         self.encoder, self.decoder = (net.to(device) for net in coder.build(shape, code_out, code_in))
         self.networks = {"encoder": self.encoder, "decoder": self.decoder}
-        self.optimizers = {"model": optim.build([*self.encoder.parameters(), *self.decoder.parameters()], device)}
+        self.networks |= {name: net.to(device) for name, net in (extra or {}).items()}
+        params = [p for net in self.networks.values() for p in net.parameters()]
+        self.optimizers = {"model": optim.build(params, device)}
 
     def hooks(self, context: HookContext) -> list[Hook]:
         """Reconstruction grids of fixed real images (image data), besides the default hooks."""

@@ -4,8 +4,9 @@ An objective turns the discriminator's raw outputs (logits, critic values or rec
 players' losses. It knows nothing about optimisers, data or logging; recipes call it. Every objective also carries
 the two discriminator regularisers that work with any loss, as plain fields:
 
-* ``gp_weight``: a gradient penalty on random interpolates between real and fake samples, or on the real samples
-  (``gp_points: real``, R1); WGAN-GP sets it to 10, and it can be added to any objective, e.g.
+* ``gp_weight``: a gradient penalty on random interpolates between real and fake samples, on the real samples
+  (``gp_points: real``, R1) or on real samples perturbed by noise (``gp_points: perturbed``, DRAGAN, scale
+  ``gp_noise``); WGAN-GP and DRAGAN set it to 10, and it can be added to any objective, e.g.
   ``objective: {name: nonsaturating, gp_weight: 10}``; ``penalty_every: k`` makes it lazy (StyleGAN2: computed on
   every k-th D step only, with weight λ·k);
 * ``clip``: weight clipping to [-clip, clip] after every discriminator step (WGAN sets it to 0.01).
@@ -22,13 +23,16 @@ from typing import Annotated, ClassVar, Literal
 import torch
 from torch import nn
 
-from genlab.objectives.penalties import Critic, clip_weights, gradient_penalty, interpolate
+from genlab.objectives.penalties import Critic, clip_weights, gradient_penalty, interpolate, perturb
 from genlab.registry import Registry
 from genlab.schema import Range, Section
 
 Scores = Literal["logits", "critic", "energy"]
 """What a discriminator outputs: "logits" (a probability through a sigmoid), "critic" (unbounded scores) or
 "energy" (non-negative reconstruction errors, which needs the autoencoder discriminator)."""
+
+PenaltyPoints = Literal["interpolates", "real", "perturbed"]
+"""Where the gradient penalty is taken (:meth:`Objective.penalty_points`)."""
 
 
 class Objective(Section):
@@ -37,8 +41,12 @@ class Objective(Section):
     """Weight λ of the gradient penalty λ(‖∇D(x̂)‖₂ − gp_target)² at the ``gp_points``; 0 turns it off."""
     gp_target: Annotated[float, Range(ge=0)] = 1.0
     """Gradient norm the penalty pulls towards: 1 as in WGAN-GP; 0 for a zero-centred penalty."""
-    gp_points: Literal["interpolates", "real"] = "interpolates"
-    """Where the penalty is taken: random interpolates (WGAN-GP) or the real samples (R1, Mescheder et al. 2018)."""
+    gp_points: PenaltyPoints = "interpolates"
+    """Where the penalty is taken: random interpolates (WGAN-GP), the real samples (R1, Mescheder et al. 2018) or
+    the real samples perturbed by noise (DRAGAN, Kodali et al. 2017; :func:`~genlab.objectives.penalties.perturb`)."""
+    gp_noise: Annotated[float, Range(gt=0, le=10)] = 0.5
+    """DRAGAN's noise scale c (``gp_points: perturbed`` only): x̂ = x + α·c·std(x)·u, u, α ~ U[0, 1]; 0.5 as in
+    the authors' code."""
     penalty_every: Annotated[int, Range(ge=1, le=1000)] = 1
     """Lazy regularisation (Karras et al. 2020): take the penalty only on D steps 0, k, 2k, ... with weight
     gp_weight·k, so its average pull is unchanged at 1/k of its cost; 1 takes it on every D step."""
@@ -66,8 +74,14 @@ class Objective(Section):
         its labels bound)."""
         if self.gp_weight == 0 or d_step % self.penalty_every:
             return None
-        points = interpolate(real, fake) if self.gp_points == "interpolates" else real
+        points = self.penalty_points(real, fake)
         return (self.gp_weight * self.penalty_every) * gradient_penalty(discriminator, points, self.gp_target)
+
+    def penalty_points(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """The points x̂ at which the gradient penalty is taken (``gp_points``)."""
+        if self.gp_points == "interpolates":
+            return interpolate(real, fake)
+        return perturb(real, self.gp_noise) if self.gp_points == "perturbed" else real
 
     def g_penalty(self, discriminator: Critic, fake: torch.Tensor) -> torch.Tensor | None:
         """Extra term added to G's loss from ``discriminator``'s view of the generated batch ``fake`` (as D sees

@@ -21,6 +21,19 @@ def interpolate(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     return torch.lerp(fake, real, eps)
 
 
+def perturb(real: torch.Tensor, scale: float) -> torch.Tensor:
+    """DRAGAN's points (Kodali et al. 2017, as in the authors' code): x̂ = x + α·δ, δ = c·std(x)·u.
+
+    u ~ U[0, 1] per coordinate, std(x) the standard deviation of the whole real batch (one number), c = ``scale``
+    and α ~ U[0, 1] one per sample (:func:`interpolate` between x and x + δ). The paper writes the penalty at
+    x + δ with δ ~ N(0, cI); its code, which Lucic et al.'s study also uses, draws this one-sided uniform noise
+    scaled to the data instead, so c means the same on images in [-1, 1] and on 2-D mixtures. The offset is not
+    centred: on average x̂ − x = c·std(x)/4 per coordinate (E[α] E[u] = 1/4).
+    """
+    noise = scale * real.std() * torch.rand_like(real)
+    return interpolate(real + noise, real)
+
+
 def gradient_penalty(discriminator: Critic, points: torch.Tensor, target: float) -> torch.Tensor:
     """Mean over the batch of (‖∇ₓD(x)‖₂ − target)² at ``points`` (unweighted).
 
