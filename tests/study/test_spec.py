@@ -84,7 +84,8 @@ def test_the_ready_studies_load():
     names = sorted(p.stem for p in STUDIES_DIR.glob("*.yaml"))
     assert {"mnist-lucic", "modes-2d"} <= set(names)
     lucic = load_study("mnist-lucic")
-    assert {m.name for m in lucic.models} == {"mm", "ns", "lsgan", "wgan", "wgan-gp", "began", "vae"}
+    assert {m.name for m in lucic.models} == {"mm", "ns", "lsgan", "wgan", "wgan-gp", "dragan", "began", "vae"}
+    assert "model.objective.gp_weight" in next(m for m in lucic.models if m.name == "dragan").space
     assert lucic.spec.rerun.seeds == 5 and lucic.spec.samples == 10
     modes = load_study("modes-2d")
     assert len(modes.models) == 28 and modes.spec.value == "modes" and modes.spec.mode == "max"
