@@ -2,7 +2,7 @@
 # Issue 26 on a lent GPU in one script: the CUDA tests, speed against the reference DCGAN, DDP, the presets at
 # their real sizes and the step ablation, each step under its own `timeout`, all results in one folder.
 #
-#     bash benchmarks/gpu_check.sh part1   # tests, throughput, step ablation   (budget 485 s)
+#     bash benchmarks/gpu_check.sh part1   # tests, throughput, step ablation   (budget 465 s)
 #     bash benchmarks/gpu_check.sh part2   # DDP, progressive growing, CycleGAN (budget 310 s, +60 s with 2+ GPUs)
 #     bash benchmarks/gpu_check.sh all     # both, about 13 minutes
 #
@@ -147,8 +147,8 @@ part2() {
     # identity loss, scored by a classifier of thickened 32x32 digits
     local runs="$OUT/cyclegan" quiet="--set device=cuda --set train.steps=2000 --set train.report=false"
     step cyclegan-classifier 30 "mkdir -p '$runs' && $PYTHON -m genlab classifier train --data mnist \
-        --set data.style=thicken --set train.steps=1500 --set device=cuda --set name=classifier-mnist-thick \
-        --out '$runs/classifier-thick.pt'"
+        --set data.style=thicken --set data.size=32 --set train.steps=1500 --set device=cuda \
+        --set name=classifier-mnist-thick --out '$runs/classifier-thick.pt'"
     step cyclegan-identity 50 "rm -rf '$runs/identity' && $PYTHON -m genlab train cyclegan-mnist $quiet \
         --out '$runs/identity'"
     step cyclegan-no-identity 50 "rm -rf '$runs/no-identity' && $PYTHON -m genlab train cyclegan-mnist $quiet \

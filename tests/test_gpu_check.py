@@ -27,8 +27,8 @@ GPU_STEPS = [
 
 
 def run(tmp_path: Path, python: str, *args: str) -> tuple[subprocess.CompletedProcess, dict[str, list[str]]]:
-    env = {**os.environ, "OUT": str(tmp_path / "out"), "PYTHON": python, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
-    env["REFERENCE"] = str(tmp_path / "absent" / "main.py")
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "PYTHON": python, "REFERENCE": str(tmp_path / "no" / "main.py")}
+    env.update(CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
     done = subprocess.run(["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=60)
     lines = (tmp_path / "out" / "summary.txt").read_text().splitlines()
     return done, {line.split("\t")[0]: line.split("\t")[1:] for line in lines}
