@@ -13,13 +13,18 @@
 # each step's line in $OUT/summary.txt and its output. Without CUDA every GPU step is skipped with the reason
 # and the script exits 0; otherwise it exits 1 when a step failed or ran out of time.
 set -u
-cd "$(dirname "$0")/.." || exit 1
+case ${1:-all} in
+    part1 | part2 | all) ;;
+    *) echo "usage: bash benchmarks/gpu_check.sh part1|part2|all" >&2; exit 2 ;;
+esac
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-python}
-OUT=${OUT:-gpu-check/$(date -u +%Y-%m-%d)}
-REFERENCE=${REFERENCE:-runs/reference/dcgan/main.py}
-export GENLAB_DATA=${GENLAB_DATA:-shared/data}
-export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
-mkdir -p "$OUT"
+OUT=${OUT:-$ROOT/gpu-check/$(date -u +%Y-%m-%d)}
+REFERENCE=$(realpath -m "${REFERENCE:-$ROOT/runs/reference/dcgan/main.py}")
+export GENLAB_DATA=$(realpath -m "${GENLAB_DATA:-$ROOT/shared/data}")
+export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}"
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
+cd "$ROOT" || exit 1
 SUMMARY=$OUT/summary.txt
 touch "$SUMMARY"
 FAILED=0
@@ -85,8 +90,8 @@ throughput() { # BATCH STEPS WARMUP LABEL SETTINGS: genlab against the reference
         return
     fi
     # budget 75 s each: two processes loading MNIST at 64x64, the window, 2 x 10,000 samples for FID (+compile)
-    step "$name" 75 "$PYTHON benchmarks/throughput.py --reference '$REFERENCE' --device cuda --batch $1 \
-        --steps $2 --warmup $3 --fid --out '$OUT/$name' --json '$OUT/$name.json' $5"
+    step "$name" 75 "rm -rf '$OUT/$name' && $PYTHON benchmarks/throughput.py --reference '$REFERENCE' \
+        --device cuda --batch $1 --steps $2 --warmup $3 --fid --out '$OUT/$name' --json '$OUT/$name.json' $5"
 }
 
 ddp() { # 2 NCCL processes (SyncBatchNorm) with batch 32 against one with batch 64: the weights after 3 steps
@@ -118,9 +123,10 @@ export PYTHON OUT
 part1() {
     # 120 s: tests/train/test_accel.py and every other test that skips without CUDA, with the skip reasons
     local gpu_tests
-    gpu_tests=$(grep -rlE 'cuda\.is_available\(\)|mark\.(gpu|cuda)' tests --include='*.py' | grep -v test_gpu_check | sort | tr '\n' ' ')
+    gpu_tests=$(grep -rlE 'cuda\.is_available\(\)|mark\.(gpu|cuda)' tests --include='*.py' | grep -v test_gpu_check \
+        | sort | tr '\n' ' ')
     step tests 120 "$PYTHON -m pytest -q -rs -p no:cacheprovider tests/train/test_accel.py $gpu_tests"
-    # 4 x 75 s: eager defaults, then the fastest switches, at batch 64 and 256 (fewer steps at 256, to stay in budget)
+    # 4 x 75 s: eager defaults, then the fastest switches, at batch 64 and 256 (fewer steps at 256: the budget)
     throughput 64 300 50 eager ""
     throughput 64 300 50 fast "$FAST"
     throughput 256 120 20 eager ""
@@ -140,13 +146,13 @@ part2() {
     fi
     # 150 s: the presets' networks (width 64, preset batch sizes), the CPU run's shortened growth schedule
     # (16,000 images per fade and stable phase, 32x32 from step 1,750 of 4,000), FID of every 500th step
-    step progressive 150 "$PYTHON benchmarks/progressive_speed.py --target-fid 10 --steps 4000 --every 500 \
-        --n 5000 --device cuda --out '$OUT/progressive' --set model.growth.fade_images=16000 \
+    step progressive 150 "rm -rf '$OUT/progressive' && $PYTHON benchmarks/progressive_speed.py --target-fid 10 \
+        --steps 4000 --every 500 --n 5000 --device cuda --out '$OUT/progressive' --set model.growth.fade_images=16000 \
         --set model.growth.stable_images=16000"
     # 30 + 2 x 50 + 2 x 15 s: cyclegan-mnist at 32x32 (width 32, 3 blocks), 2,000 steps with and without the
     # identity loss, scored by a classifier of thickened 32x32 digits
     local runs="$OUT/cyclegan" quiet="--set device=cuda --set train.steps=2000 --set train.report=false"
-    step cyclegan-classifier 30 "mkdir -p '$runs' && $PYTHON -m genlab classifier train --data mnist \
+    step cyclegan-classifier 30 "mkdir -p '$runs' && rm -f '$runs/classifier-thick.pt' && $PYTHON -m genlab classifier train --data mnist \
         --set data.style=thicken --set data.size=32 --set train.steps=1500 --set device=cuda \
         --set name=classifier-mnist-thick --out '$runs/classifier-thick.pt'"
     step cyclegan-identity 50 "rm -rf '$runs/identity' && $PYTHON -m genlab train cyclegan-mnist $quiet \
@@ -164,7 +170,6 @@ case ${1:-all} in
     part1) part1 ;;
     part2) part2 ;;
     all) part1; part2 ;;
-    *) echo "usage: bash benchmarks/gpu_check.sh part1|part2|all" >&2; exit 2 ;;
 esac
 echo "results in $OUT (summary.txt, env.txt, one log per step)"
 exit $FAILED
