@@ -152,7 +152,8 @@ part2() {
     # 30 + 2 x 50 + 2 x 15 s: cyclegan-mnist at 32x32 (width 32, 3 blocks), 2,000 steps with and without the
     # identity loss, scored by a classifier of thickened 32x32 digits
     local runs="$OUT/cyclegan" quiet="--set device=cuda --set train.steps=2000 --set train.report=false"
-    step cyclegan-classifier 30 "mkdir -p '$runs' && rm -f '$runs/classifier-thick.pt' && $PYTHON -m genlab classifier train --data mnist \
+    step cyclegan-classifier 30 "mkdir -p '$runs' && rm -f '$runs/classifier-thick.pt' \
+        && $PYTHON -m genlab classifier train --data mnist \
         --set data.style=thicken --set data.size=32 --set train.steps=1500 --set device=cuda \
         --set name=classifier-mnist-thick --out '$runs/classifier-thick.pt'"
     step cyclegan-identity 50 "rm -rf '$runs/identity' && $PYTHON -m genlab train cyclegan-mnist $quiet \
