@@ -1,7 +1,11 @@
 """The README's picture of a study page (docs/study.png), taken in headless chromium as the browser tests do.
 
-    python -m genlab study run benchmarks/studies/digits-objectives.yaml --out studies/digits --jobs 2
-    python benchmarks/study_screenshot.py studies/digits
+    mkdir -p studies/mnist-lucic-cpu                    # the README's picture: the MNIST study, from its saved index
+    cp benchmarks/studies/mnist-lucic-cpu.trials.jsonl studies/mnist-lucic-cpu/trials.jsonl
+    cp configs/studies/mnist-lucic-cpu.yaml studies/mnist-lucic-cpu/study.yaml
+    python benchmarks/study_screenshot.py studies/mnist-lucic-cpu
+
+(or any study folder, for instance ``genlab study run benchmarks/studies/digits-objectives.yaml --out studies/d``).
 
 Writes the study page again (``genlab.study.report``), screenshots its top ``--height`` pixels at ``--width`` and
 cuts the picture 24 pixels below its lowest drawn row.
