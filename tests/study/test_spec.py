@@ -90,6 +90,12 @@ def test_the_ready_studies_load():
     modes = load_study("modes-2d")
     assert len(modes.models) == 28 and modes.spec.value == "modes" and modes.spec.mode == "max"
     assert all(m.config["eval"]["metrics"] == ["modes"] for m in modes.models)
+    stacked = load_study("stacked-mnist")
+    packs = {m.name: m.config["model"].get("tricks", {}).get("pack", 1) for m in stacked.models}
+    assert packs == {"dcgan": 1, "pacdcgan2": 2, "pacdcgan4": 4, "dcgan-ema": 1} and stacked.spec.seeds == 3
+    assert all(m.config["data"]["name"] == "stacked-mnist" and m.config["eval"]["n"] == 26000 for m in stacked.models)
+    for name in names:
+        assert load_study(name).models, name
 
 
 def test_the_readme_study_loads(tmp_path):
