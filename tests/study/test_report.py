@@ -107,7 +107,8 @@ def test_the_page_of_a_hand_written_index(tmp_path):
     assert "model.d_optim.lr=0.001" in ns_row and "11 ± 2.8" in ns_row and "<td>2</td></tr>" in ns_row
     assert "model.d_optim.lr=0.0001" in wgan_row and "32 ± 2.8" in wgan_row and "<td>1</td></tr>" in wgan_row
     assert "no finished rerun (phase 2, rerun.seeds), so its phase-1 seeds are shown" in best
-    assert "drawn with replacement 2000 times" in section(page, "Best metric against budget")
+    budget = section(page, "Best metric against budget")
+    assert "drawn with replacement 2000 times" in budget and "One scored setting only, so no curve: wgan" in budget
     failed = section(page, "Failed trials")
     assert "NaN at step 3" in failed and "NaN at step 4" in failed and "model.d_optim.lr=0.5" in failed
     trials = section(page, "Every trial")
@@ -127,6 +128,17 @@ def test_a_page_without_precision_recall_or_failures_says_so(tmp_path, capsys):
     assert "No trial failed." in page and "no finished rerun" not in page
     assert len(re.findall(r'<img src="data:image/png;base64,', page)) == 2
     assert not (folder / "study.html").exists()
+
+
+def test_a_study_without_search_draws_no_budget_curve(tmp_path):
+    """samples: 1 (the 2-D study's form): one setting per model, nothing to draw against budget; only the spread."""
+    rows = [trial_row(m, {}, seed, final=f, metrics={"fid": f}) for m, seed, f in [("ns", 0, 3.0), ("ns", 1, 5.0)]]
+    rows += [trial_row("wgan", {}, seed, final=f, metrics={"fid": f}) for seed, f in [(0, 7.0), (1, 9.0)]]
+    page = genlab.study.report(write_folder(tmp_path / "study", rows, rerun=0)).read_text()
+    budget = section(page, "Best metric against budget")
+    assert "there is no budget to vary" in budget and "<img" not in budget
+    assert len(re.findall(r'<img src="data:image/png;base64,', page)) == 1
+    assert "4 ± 1.4" in section(page, "Best setting of each model")
 
 
 def test_a_folder_that_is_no_study_is_refused(tmp_path, capsys):

@@ -105,13 +105,20 @@ def _best_section(best: dict[str, tuple[dict[str, Any], list[float], int]], metr
 
 
 def _budget_section(rows: list[dict[str, Any]], models: list[str], metric: str, mode: str, seed: int) -> str:
-    curves = {}
+    curves, single = {}, []
     for model in models:
         scores = [statistics.fmean(s) for s in setting_scores(rows, model).values()]
-        if scores:
+        if len(scores) == 1:  # one setting: no budget to vary, so no curve (a lone point would only crowd the legend)
+            single.append(model)
+        elif scores:
             budget = best_of_budget(scores, mode, seed=seed)
             curves[model] = (budget.ks, budget.mean, budget.low, budget.high)
     if not curves:
+        if single:
+            return (
+                "<p>Every model has one scored setting (no search, or one setting scored so far), so there is no "
+                "budget to vary: the table and the spread above are the comparison.</p>"
+            )
         return "<p>No setting has a score yet.</p>"
     how = (
         f"<p>For each budget k, k of the model's phase-1 settings (each scored by its mean {html.escape(metric)} over "
@@ -119,6 +126,8 @@ def _budget_section(rows: list[dict[str, Any]], models: list[str], metric: str, 
         f"of those bests, the band their central {100 * LEVEL:.0f} % (the draws seeded with the study's seed, "
         f"{seed}).</p>"
     )
+    if single:
+        how += f"<p>One scored setting only, so no curve: {html.escape(', '.join(single))}.</p>"
     return how + figure_html(
         figure_uri(budget_curves(curves, metric, LEVEL)), "best against budget", show_caption=False
     )

@@ -52,6 +52,7 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;paddin
 th{background:#f3f3f3}td.best{background:#d8f0d8;font-weight:bold}.left{text-align:left}
 pre{background:#f7f7f7;padding:8px;font-size:12px;max-height:360px;overflow:auto}
 .row{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}.row figure{margin:0}
+figure img{max-width:100%;height:auto}
 figcaption{font-size:12px;text-align:center}.finding{background:#fff4e0}
 """
 CHECK = """<script>

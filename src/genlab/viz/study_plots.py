@@ -19,23 +19,29 @@ def _label(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def seed_spread(groups: dict[str, Sequence[float]], metric: str) -> Any:
+def seed_spread(groups: dict[str, Sequence[float]], metric: str, per_row: int = 14) -> Any:
     """A box per model with every seed's value on top of it as a dot (jittered sideways), so that a handful of
-    seeds is seen as points, not only as quartiles."""
+    seeds is seen as points, not only as quartiles. More than ``per_row`` models wrap onto further rows (the 2-D
+    study has 28), sharing the metric's axis, so that the picture stays readable at the page's width."""
     import matplotlib.pyplot as plt
     import numpy as np
 
     names = list(groups)
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(names) + 2), 3.4))
-    ax.boxplot([list(groups[n]) for n in names], widths=0.5, showfliers=False)
+    rows = [names[i : i + per_row] for i in range(0, len(names), per_row)] or [[]]
+    width = max(4.0, 0.9 * len(rows[0]) + 2)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(width, 3.4 * len(rows)), sharey=True, squeeze=False)
     jitter = np.random.default_rng(0)
-    for position, name in enumerate(names, 1):
-        values = list(groups[name])
-        ax.scatter(position + jitter.uniform(-0.12, 0.12, len(values)), values, s=14, color="C1", zorder=3)
-    ax.set_xticks(range(1, len(names) + 1), [_label(n) for n in names], rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel(metric)
-    ax.set_title(f"{metric} over seeds at each model's best setting", fontsize=10)
-    ax.grid(axis="y", alpha=0.3)
+    for ax, row in zip(axes[:, 0], rows, strict=True):
+        ax.boxplot([list(groups[n]) for n in row], widths=0.5, showfliers=False)
+        for position, name in enumerate(row, 1):
+            values = list(groups[name])
+            ax.scatter(position + jitter.uniform(-0.12, 0.12, len(values)), values, s=14, color="C1", zorder=3)
+        ax.set_xticks(range(1, len(row) + 1), [_label(n) for n in row], rotation=30, ha="right", fontsize=8)
+        ax.set_xlim(0.5, per_row + 0.5 if len(rows) > 1 else len(row) + 0.5)  # wrapped rows share the box width
+        ax.set_ylabel(metric)
+        ax.grid(axis="y", alpha=0.3)
+        ax.yaxis.set_tick_params(labelleft=True)
+    axes[0, 0].set_title(f"{metric} over seeds at each model's best setting", fontsize=10)
     fig.tight_layout()
     return fig
 
