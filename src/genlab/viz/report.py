@@ -58,7 +58,8 @@ figcaption{font-size:12px;text-align:center}.finding{background:#fff4e0}
 CHECK = """<script>
 window.addEventListener('load', function () {
   var images = Array.from(document.images);
-  var ok = images.length > 0 && images.every(function (i) { return i.complete && i.naturalWidth > 0; });
+  var want = Number(document.body.getAttribute('data-expect'));
+  var ok = images.length === want && images.every(function (i) { return i.complete && i.naturalWidth > 0; });
   document.body.setAttribute('data-images', String(images.length));
   document.body.setAttribute('data-ok', ok ? 'true' : 'false');
 });
@@ -173,11 +174,16 @@ def _findings_table(records: list[dict]) -> str:
 
 
 def page(title: str, body: str, style: str = "") -> str:
-    """A whole page: the reports' style (plus ``style``), the title as heading, ``body`` and the picture check."""
+    """A whole page: the reports' style (plus ``style``), the title as heading, ``body`` and the picture check.
+
+    The check compares the pictures the browser decoded with the number the page was written with
+    (``data-expect``), so a page that rightly has none (a study whose trials all failed) passes and a page that
+    lost one does not."""
+    expect = body.count("<img ")
     return (
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f'<style>{STYLE}{style}</style></head><body data-ok="pending"><h1>{html.escape(title)}</h1>{body}{CHECK}'
-        "</body></html>"
+        f'<style>{STYLE}{style}</style></head><body data-ok="pending" data-expect="{expect}">'
+        f"<h1>{html.escape(title)}</h1>{body}{CHECK}</body></html>"
     )
 
 
