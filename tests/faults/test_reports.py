@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from genlab.errors import ConfigError
 from genlab.images import to_uint8
 
 from ..conftest import TINY
-from ..viz.test_report import CHROMIUM_FLAGS
+from ..viz.test_report import body_in_a_browser
 from .conftest import assert_clean_error, run_cli
 
 RUN_NAME = '<img src=x onerror="document.body.dataset.pwned=1">'
@@ -75,16 +73,6 @@ def test_html_in_names_paths_and_doctor_text_is_escaped(pages, page):
 def test_a_config_name_cannot_carry_html():
     with pytest.raises(ConfigError, match="name"):
         load_config(TINY, [f"name={RUN_NAME}"])
-
-
-def body_in_a_browser(page: Path, profile: Path) -> str:
-    """The <body> tag of ``page`` after chromium loaded it and ran its scripts."""
-    browser = shutil.which("chromium")
-    if browser is None:
-        pytest.skip("chromium is not installed (.ci/run installs Debian's chromium; apt-get install chromium)")
-    command = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()]
-    dom = subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
-    return re.search(r"<body[^>]*>", dom).group(0)
 
 
 @pytest.mark.parametrize("page", ["report", "compare"])

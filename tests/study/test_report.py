@@ -8,7 +8,6 @@ import io
 import json
 import re
 import shutil
-import subprocess
 
 import pytest
 import torch
@@ -20,7 +19,7 @@ from genlab.errors import GenlabError
 from genlab.study.analysis import best_of_budget
 from genlab.study.trials import TrialSpec
 from tests.study.test_run import write_study
-from tests.viz.test_report import CHROMIUM_FLAGS, check_in_browser
+from tests.viz.test_report import body_in_a_browser, check_in_browser
 
 NS_FAST, NS_SLOW = {"model.d_optim.lr": 1e-3}, {"model.d_optim.lr": 2e-3}
 
@@ -196,23 +195,13 @@ def test_the_study_page_renders_in_a_real_browser(real_study, tmp_path):
     assert 'data-images="3"' in body
 
 
-def body_in_browser(browser: str, path, tmp_path) -> str:
-    """The page's body tag after its scripts ran in headless ``browser``."""
-    command = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", path.as_uri()]
-    dom = subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
-    return re.search(r"<body[^>]*>", dom).group(0)
-
-
 def test_a_page_without_pictures_passes_its_check_and_a_lost_picture_fails_it(tmp_path):
     """The check counts the pictures the page was written with: none for a study whose every trial failed (it
     read false before), and one missing picture of a page that had some turns it false."""
-    browser = shutil.which("chromium")
-    if browser is None:
-        pytest.skip("chromium is not installed (.ci/run installs Debian's chromium; apt-get install chromium)")
     failed = [r for r in ROWS if r["status"] == "failed"]
     empty = genlab.study.report(write_folder(tmp_path / "failed", failed))
     assert 'data-expect="0"' in empty.read_text()
-    body = body_in_browser(browser, empty, tmp_path)
+    body = body_in_a_browser(empty, tmp_path / "profile")
     assert 'data-ok="true"' in body and 'data-images="0"' in body, body
     full = genlab.study.report(write_folder(tmp_path / "full", ROWS))
     text = full.read_text()
@@ -220,5 +209,5 @@ def test_a_page_without_pictures_passes_its_check_and_a_lost_picture_fails_it(tm
     first = text.index("<figure><img")
     lost = tmp_path / "lost.html"
     lost.write_text(text[:first] + text[text.index("</figure>", first) + len("</figure>") :])
-    body = body_in_browser(browser, lost, tmp_path)
+    body = body_in_a_browser(lost, tmp_path / "profile")
     assert 'data-ok="false"' in body and 'data-images="2"' in body, body

@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -115,13 +116,22 @@ def test_pages_render_in_a_real_browser(runs, tmp_path, page):
     check_in_browser(browser, path, tmp_path)
 
 
+def body_in_a_browser(page: Path, profile: Path) -> str:
+    """The <body> tag of ``page`` after chromium loaded it and ran its scripts."""
+    browser = shutil.which("chromium")
+    if browser is None:
+        pytest.skip("chromium is not installed (.ci/run installs Debian's chromium; apt-get install chromium)")
+    command = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()]
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
+    return re.search(r"<body[^>]*>", dom).group(0)
+
+
 def check_in_browser(browser: str, path, tmp_path, dark: float = 60, share: float = 0.01) -> str:
     """The page's own check in ``browser`` (every picture decoded with a size: data-ok true), a screenshot that is
     not blank (more than ``share`` of its pixels darker than ``dark``), and the check failing on a broken picture;
     returns the page's body tag."""
     common = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([*common, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=120).stdout
-    body = re.search(r"<body[^>]*>", dom).group(0)
+    body = body_in_a_browser(path, tmp_path / "profile")
     assert 'data-ok="true"' in body, body  # the page's own check: every picture decoded with a size
     shot = tmp_path / "shot.png"
     subprocess.run(
@@ -134,6 +144,5 @@ def check_in_browser(browser: str, path, tmp_path, dark: float = 60, share: floa
     assert pixels.std() > 20 and (pixels < dark).mean() > share  # not blank: charts (and sample grids) drawn
     broken = tmp_path / "broken.html"  # the check can fail: a picture that does not decode turns it false
     broken.write_text(path.read_text().replace("data:image/png;base64,", "data:image/png;base64,AAAA", 1))
-    dom = subprocess.run([*common, "--dump-dom", broken.as_uri()], capture_output=True, text=True, timeout=120).stdout
-    assert 'data-ok="false"' in re.search(r"<body[^>]*>", dom).group(0)
+    assert 'data-ok="false"' in body_in_a_browser(broken, tmp_path / "profile")
     return body
