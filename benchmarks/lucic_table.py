@@ -16,6 +16,7 @@ import statistics
 from pathlib import Path
 
 from genlab.study.analysis import best_of_budget, best_setting, setting_scores
+from genlab.study.trials import read_index
 
 PUBLISHED = {
     "mm": "9.8 ± 0.9",
@@ -45,7 +46,7 @@ def setting_text(key: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("index", type=Path, help="a study's trials.jsonl")
-    rows = [json.loads(line) for line in parser.parse_args().index.read_text().splitlines() if line.strip()]
+    rows = read_index(parser.parse_args().index)
     print(
         "| model | best setting (phase 1) | FID at best setting, phase-2 seeds | best of k = 1 / 5 / 10 settings "
         "| failed | published |"

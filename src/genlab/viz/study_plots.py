@@ -40,7 +40,6 @@ def seed_spread(groups: dict[str, Sequence[float]], metric: str, per_row: int = 
         ax.set_xlim(0.5, per_row + 0.5 if len(rows) > 1 else len(row) + 0.5)  # wrapped rows share the box width
         ax.set_ylabel(metric)
         ax.grid(axis="y", alpha=0.3)
-        ax.yaxis.set_tick_params(labelleft=True)
     axes[0, 0].set_title(f"{metric} over seeds at each model's best setting", fontsize=10)
     fig.tight_layout()
     return fig
